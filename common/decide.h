@@ -1,0 +1,35 @@
+/*
+ * decide.h - (policy in force, MX, DANE state) -> verdict.  Pure.
+ *
+ * The verdict words are the public contract of design.md.
+ */
+#ifndef MTASTS_DECIDE_H
+#define MTASTS_DECIDE_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+enum verdict {
+	VERDICT_NONE = 0,
+	VERDICT_REQUIRE_TLS = 1,
+	VERDICT_REFUSE_MX = 2,
+	VERDICT_REPORT_ONLY = 3,
+	VERDICT_DANE = 4,
+};
+
+enum dane_state {
+	DANE_NONE = 0,	   /* no DNSSEC-validated TLSA, or DANE not in use */
+	DANE_USABLE = 1,   /* DNSSEC-validated TLSA and the host MTA does DANE */
+};
+
+/* have_policy false -> VERDICT_NONE.  mx must be normalised.  *reason gets a
+ * static string from a closed vocabulary ("no-policy", "mode-none",
+ * "mx-match", "mx-mismatch", "testing", "dane"). */
+enum verdict decide(bool have_policy, enum policy_mode mode, const char *mx,
+		    uint32_t mx_len, const char *host, enum dane_state dane,
+		    const char **reason);
+
+const char *verdict_str(enum verdict v);
+
+#endif

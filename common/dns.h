@@ -1,0 +1,71 @@
+/*
+ * dns.h - DNS lookups through libunbound: TXT (CNAMEs followed), MX, TLSA,
+ * each with the DNSSEC state and final vs temporary failure kept apart.
+ *
+ * One context per process; after fork() the first call re-creates it.
+ * Resolver: /etc/resolv.conf by default (forwarding), full recursion with
+ * the root trust anchor when configured.
+ */
+#ifndef MTASTS_DNS_H
+#define MTASTS_DNS_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum dns_status {
+	DNS_ANSWER = 0,	   /* records present */
+	DNS_NXDOMAIN = 1,  /* final: name does not exist */
+	DNS_NODATA = 2,	   /* final: name exists, no record of the type */
+	DNS_TEMPFAIL = 3,  /* SERVFAIL, timeout, bogus: try again later */
+};
+
+enum dns_sec { DNS_SEC_INSECURE = 0, DNS_SEC_SECURE = 1, DNS_SEC_BOGUS = 2 };
+
+#define DNS_MAX_RECORDS 32
+#define DNS_TXT_MAX 4096	/* one TXT RR's strings, joined */
+
+struct dns_txt {
+	enum dns_status status;
+	enum dns_sec sec;
+	size_t n;
+	char *rec[DNS_MAX_RECORDS];	/* joined strings, NUL-terminated */
+	size_t len[DNS_MAX_RECORDS];
+};
+
+struct dns_mx {
+	enum dns_status status;
+	enum dns_sec sec;
+	size_t n;
+	uint16_t pref[DNS_MAX_RECORDS];
+	char host[DNS_MAX_RECORDS][254];	/* normalised */
+};
+
+struct dns_tlsa {
+	enum dns_status status;
+	enum dns_sec sec;
+	size_t n;	/* number of TLSA records */
+};
+
+struct dns;
+
+struct dns_opts {
+	const char *resolv_conf;	/* NULL = /etc/resolv.conf */
+	int recursive;			/* full recursion + trust anchor */
+	const char *trust_anchor;	/* NULL = unbound's default root key */
+	int timeout_ms;
+};
+
+int dns_create(struct dns **out, const struct dns_opts *opts);
+void dns_destroy(struct dns *d);	/* accepts NULL */
+
+/* Each returns MT_OK with out->status set (including NXDOMAIN/NODATA/
+ * TEMPFAIL), or MT_ENOMEM / MT_EINTERNAL.  name is normalised. */
+int dns_txt(struct dns *d, const char *name, struct dns_txt *out);
+void dns_txt_clear(struct dns_txt *t);
+int dns_mx(struct dns *d, const char *name, struct dns_mx *out);
+int dns_tlsa(struct dns *d, const char *host, unsigned port,
+	     struct dns_tlsa *out);
+
+const char *dns_status_str(enum dns_status s);
+const char *dns_sec_str(enum dns_sec s);
+
+#endif

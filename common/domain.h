@@ -1,0 +1,29 @@
+/*
+ * domain.h - domain names: validation, normalisation, RFC 8461 §4.1 matching.
+ *
+ * The normal form used everywhere in mtasts (cache keys, policy patterns,
+ * MX names, log lines) is: A-labels (U-labels converted with libidn2),
+ * lower case, no trailing dot, LDH labels of 1..63 octets, total <= 253.
+ */
+#ifndef MTASTS_DOMAIN_H
+#define MTASTS_DOMAIN_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DOMAIN_MAX 253
+#define DOMAIN_BUFSZ (DOMAIN_MAX + 1)
+
+/* Normalise in[0..len) into out (DOMAIN_BUFSZ bytes).  One trailing dot is
+ * accepted and dropped.  Returns MT_OK, MT_EPARSE (not a valid host name),
+ * MT_ETOOBIG. */
+int domain_normalise(const char *in, size_t len, char *out);
+
+/* Normalise an mx pattern: a domain, optionally prefixed by "*." (the
+ * wildcard stands for exactly one label).  Same return values. */
+int domain_pattern_normalise(const char *in, size_t len, char *out);
+
+/* Both arguments already normalised.  RFC 8461 §4.1: exact match, or a
+ * "*.rest" pattern matching "label.rest" with exactly one non-empty label. */
+bool domain_pattern_match(const char *pattern, const char *host);
+
+#endif
