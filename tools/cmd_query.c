@@ -1,22 +1,206 @@
-/* cmd_query.c - bring-up placeholder, replaced by the real subcommand. */
+/*
+ * cmd_query.c - `mtasts query` (what the plugin decides now, through the
+ * cache) and `mtasts refresh` (proactive renewal of expiring policies).
+ *
+ *   mtasts query [--json] [--no-network] [--recheck] DOMAIN [MX...]
+ *
+ * Without MX arguments the domain's MX records are looked up (and the
+ * domain itself is the implicit MX when it has none, RFC 5321 §5.1).
+ * --json prints one JSON object per MX, one per line.
+ */
 #include <stdio.h>
+#include <string.h>
 
+#include "buf.h"
 #include "cmd.h"
+#include "dns.h"
+#include "engine.h"
+#include "json.h"
+#include "log.h"
+#include "status.h"
+
+static void print_human(const char *domain, const char *mx,
+			const struct engine_policy *p,
+			const struct engine_decision *d)
+{
+	printf("%s %s verdict=%s mode=%s policy_id=%s source=%s reason=%s",
+	       domain, mx, verdict_str(d->verdict), policy_mode_str(p->mode),
+	       p->id[0] ? p->id : "-", engine_source_str(p->source),
+	       d->reason);
+	if (p->have_policy)
+		printf(" expires=%lld", (long long)p->expires);
+	printf("\n");
+}
+
+static int print_json(const char *domain, const char *mx,
+		      const struct engine_policy *p,
+		      const struct engine_decision *d)
+{
+	struct buf b;
+	struct json j;
+	uint32_t it = 0;
+	const char *pat;
+	int rc;
+
+	buf_init(&b, 256 * 1024);
+	json_init(&j, &b);
+	json_object_begin(&j);
+	json_key_string(&j, "domain", domain);
+	json_key_string(&j, "mx", mx);
+	json_key_string(&j, "verdict", verdict_str(d->verdict));
+	json_key_string(&j, "mode", policy_mode_str(p->mode));
+	if (p->id[0])
+		json_key_string(&j, "policy_id", p->id);
+	else
+		json_key_null(&j, "policy_id");
+	json_key(&j, "mx_patterns");
+	json_array_begin(&j);
+	while ((pat = policy_mx_next(p->mx, p->mx_len, &it)) != NULL)
+		json_string(&j, pat);
+	json_array_end(&j);
+	if (p->have_policy)
+		json_key_int(&j, "expires", p->expires);
+	else
+		json_key_null(&j, "expires");
+	json_key_string(&j, "source", engine_source_str(p->source));
+	json_key_string(&j, "reason", d->reason);
+	json_object_end(&j);
+	rc = json_finish(&j);
+	if (rc == MT_OK)
+		printf("%s\n", b.data);
+	buf_free(&b);
+	return rc;
+}
 
 int cmd_query(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	(void)argc;
-	(void)argv;
-	(void)ctx;
-	fprintf(stderr, "mtasts: query: not built yet\n");
-	return 2;
+	struct engine *e = NULL;
+	struct engine_policy pol;
+	const char *domain = NULL;
+	unsigned flags = 0;
+	int json = 0, i, rc, status = 0, first_mx = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--no-network") == 0)
+			flags |= ENGINE_NO_NETWORK;
+		else if (strcmp(argv[i], "--recheck") == 0)
+			flags |= ENGINE_RECHECK;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "mtasts query: unknown option %s\n", argv[i]);
+			return 2;
+		} else
+			break;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: mtasts query [--json] [--no-network] "
+				"[--recheck] DOMAIN [MX...]\n");
+		return 2;
+	}
+	domain = argv[i++];
+	first_mx = i;
+
+	rc = engine_create(&e, &ctx->cfg);
+	if (rc != MT_OK) {
+		fprintf(stderr, "mtasts query: %s\n", mt_strerror(rc));
+		return 2;
+	}
+	rc = engine_policy(e, domain, flags, &pol);
+	if (rc == MT_EPARSE) {
+		fprintf(stderr, "mtasts query: '%s' is not a valid domain\n", domain);
+		engine_destroy(e);
+		return 2;
+	}
+	if (rc == MT_EPOLICY) {
+		/* What the plugin turns into a temporary failure. */
+		printf("%s: temporary failure: %s (%s)\n", domain,
+		       mt_strerror(rc), pol.reason ? pol.reason : "-");
+		engine_policy_clear(&pol);
+		engine_destroy(e);
+		return 1;
+	}
+	if (rc != MT_OK) {
+		fprintf(stderr, "mtasts query: %s\n", mt_strerror(rc));
+		engine_destroy(e);
+		return 2;
+	}
+
+	if (first_mx >= argc) {
+		/* The domain's own MX records. */
+		static struct dns_mx mxs;
+		struct dns *d = NULL;
+		struct dns_opts o;
+
+		memset(&o, 0, sizeof(o));
+		if (strcmp(ctx->cfg.resolver, "recursive") == 0)
+			o.recursive = 1;
+		else if (ctx->cfg.resolver[0])
+			o.resolv_conf = ctx->cfg.resolver;
+		o.timeout_ms = (int)ctx->cfg.dns_timeout_ms;
+		memset(&mxs, 0, sizeof(mxs));
+		if (dns_create(&d, &o) != MT_OK ||
+		    dns_mx(d, domain, &mxs) != MT_OK ||
+		    mxs.status == DNS_TEMPFAIL) {
+			fprintf(stderr, "mtasts query: MX lookup for %s failed\n",
+				domain);
+			status = 2;
+		} else if (mxs.status != DNS_ANSWER || mxs.n == 0) {
+			/* RFC 5321 §5.1: the implicit MX */
+			mxs.n = 1;
+			snprintf(mxs.host[0], sizeof(mxs.host[0]), "%s", domain);
+		}
+		for (size_t k = 0; status == 0 && k < mxs.n; k++) {
+			struct engine_decision dec;
+
+			if (engine_decide(e, domain, &pol, mxs.host[k], &dec) != MT_OK)
+				continue;
+			if (json)
+				print_json(domain, mxs.host[k], &pol, &dec);
+			else
+				print_human(domain, mxs.host[k], &pol, &dec);
+		}
+		dns_destroy(d);
+	} else {
+		for (i = first_mx; i < argc; i++) {
+			struct engine_decision dec;
+
+			if (engine_decide(e, domain, &pol, argv[i], &dec) != MT_OK) {
+				fprintf(stderr, "mtasts query: '%s' is not a valid "
+						"host name\n", argv[i]);
+				status = 2;
+				continue;
+			}
+			if (json)
+				print_json(domain, argv[i], &pol, &dec);
+			else
+				print_human(domain, argv[i], &pol, &dec);
+		}
+	}
+	engine_policy_clear(&pol);
+	engine_destroy(e);
+	return status;
 }
 
 int cmd_refresh(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	(void)argc;
+	struct engine *e = NULL;
+	unsigned ok = 0, bad = 0;
+	int rc;
+
 	(void)argv;
-	(void)ctx;
-	fprintf(stderr, "mtasts: refresh: not built yet\n");
-	return 2;
+	if (argc != 1) {
+		fprintf(stderr, "usage: mtasts refresh\n");
+		return 2;
+	}
+	rc = engine_create(&e, &ctx->cfg);
+	if (rc == MT_OK)
+		rc = engine_refresh(e, &ok, &bad);
+	engine_destroy(e);
+	if (rc != MT_OK) {
+		fprintf(stderr, "mtasts refresh: %s\n", mt_strerror(rc));
+		return 2;
+	}
+	printf("refreshed %u, kept %u\n", ok, bad);
+	return bad ? 1 : 0;
 }

@@ -1,0 +1,306 @@
+/* test_engine.c - the engine's decisions that need no network: overrides,
+ * cached and negative entries, expiry, back-off, the fail-closed rule when
+ * the cache is unavailable.  The network paths (TXT, fetch, leases across
+ * processes) are tested with real servers in tests/integration/. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "clock.h"
+#include "config.h"
+#include "cunit_main.h"
+#include "engine.h"
+#include "log.h"
+#include "mem.h"
+#include "status.h"
+
+#define T0 1800000000	/* a fixed "now" */
+
+static char dir[64];
+
+static void quiet(void *ctx, enum log_level l, const char *line)
+{
+	(void)ctx;
+	(void)l;
+	(void)line;
+}
+
+static struct engine *make_engine(const char *extra_override)
+{
+	struct config cfg;
+	struct engine *e = NULL;
+	char rc_path[128];
+	FILE *f;
+
+	config_defaults(&cfg);
+	snprintf(cfg.cache_path, sizeof(cfg.cache_path), "%s/cache", dir);
+	cfg.cache_size = 1 << 20;
+	cfg.dns_timeout_ms = 1000;
+	cfg.fetch_timeout_ms = 1000;
+	/* a resolver that answers nothing: any network use is a failure */
+	snprintf(rc_path, sizeof(rc_path), "%s/resolv.conf", dir);
+	f = fopen(rc_path, "w");
+	if (f) {
+		fputs("nameserver 127.0.0.254\n", f);
+		fclose(f);
+	}
+	snprintf(cfg.resolver, sizeof(cfg.resolver), "%s", rc_path);
+	if (extra_override) {
+		struct config_override *o = &cfg.overrides[cfg.n_overrides++];
+
+		memset(o, 0, sizeof(*o));
+		snprintf(o->domain, sizeof(o->domain), "%s", extra_override);
+		o->action = OVERRIDE_ENFORCE;
+		memcpy(o->mx, "mx1.example.net\0*.mx.example.net\0", 33);
+		o->mx_len = 33;
+		o->n_mx = 2;
+	}
+	if (engine_create(&e, &cfg) != MT_OK)
+		return NULL;
+	return e;
+}
+
+static void put_policy(struct engine *e, const char *domain, int mode,
+		       int64_t fetched, uint32_t max_age, int64_t txt_checked)
+{
+	struct cache_entry ce;
+	static char blob[] = "mx.example.org\0*.example.org";
+
+	memset(&ce, 0, sizeof(ce));
+	snprintf(ce.domain, sizeof(ce.domain), "%s", domain);
+	ce.kind = CACHE_POLICY;
+	ce.mode = (uint8_t)mode;
+	ce.max_age = max_age;
+	ce.fetched = fetched;
+	ce.expires = fetched + max_age;
+	ce.txt_checked = txt_checked;
+	snprintf(ce.id, sizeof(ce.id), "id1");
+	ce.n_mx = 2;
+	ce.mx_len = sizeof(blob);
+	ce.mx = blob;
+	CU_ASSERT_EQUAL(cache_put(engine_cache(e), &ce), MT_OK);
+}
+
+static void t_override(void)
+{
+	struct engine *e = make_engine("example.net");
+	struct engine_policy p;
+	struct engine_decision d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(engine_policy(e, "EXAMPLE.net.", 0, &p), MT_OK);
+	CU_ASSERT_TRUE(p.have_policy);
+	CU_ASSERT_EQUAL(p.mode, POLICY_MODE_ENFORCE);
+	CU_ASSERT_EQUAL(p.source, SOURCE_OVERRIDE);
+	CU_ASSERT_EQUAL(engine_decide(e, "example.net", &p, "MX1.example.net", &d), MT_OK);
+	CU_ASSERT_EQUAL(d.verdict, VERDICT_REQUIRE_TLS);
+	CU_ASSERT_EQUAL(engine_decide(e, "example.net", &p, "a.mx.example.net", &d), MT_OK);
+	CU_ASSERT_EQUAL(d.verdict, VERDICT_REQUIRE_TLS);
+	CU_ASSERT_EQUAL(engine_decide(e, "example.net", &p, "a.b.mx.example.net", &d), MT_OK);
+	CU_ASSERT_EQUAL(d.verdict, VERDICT_REFUSE_MX);
+	CU_ASSERT_EQUAL(engine_decide(e, "example.net", &p, "evil.test", &d), MT_OK);
+	CU_ASSERT_EQUAL(d.verdict, VERDICT_REFUSE_MX);
+	CU_ASSERT_EQUAL(engine_decide(e, "example.net", &p, "bad host", &d), MT_EPARSE);
+	engine_policy_clear(&p);
+	engine_destroy(e);
+}
+
+static void t_bad_domain(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(engine_policy(e, "a..b", 0, &p), MT_EPARSE);
+	CU_ASSERT_EQUAL(engine_policy(e, "", 0, &p), MT_EPARSE);
+	CU_ASSERT_EQUAL(engine_policy(e, "-x.example", 0, &p), MT_EPARSE);
+	CU_ASSERT_EQUAL(engine_policy(e, NULL, 0, &p), MT_EINVAL);
+	engine_destroy(e);
+}
+
+static void t_cached(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct engine_decision d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	put_policy(e, "example.org", POLICY_MODE_ENFORCE, T0 - 100, 86400, T0 - 10);
+	/* fresh policy, id confirmed 10 s ago: no network at all */
+	CU_ASSERT_EQUAL(engine_policy(e, "example.org", 0, &p), MT_OK);
+	CU_ASSERT_TRUE(p.have_policy);
+	CU_ASSERT_EQUAL(p.source, SOURCE_CACHE);
+	CU_ASSERT_STRING_EQUAL(p.id, "id1");
+	CU_ASSERT_EQUAL(p.expires, T0 - 100 + 86400);
+	CU_ASSERT_EQUAL(p.n_mx, 2);
+	CU_ASSERT_EQUAL(engine_decide(e, "example.org", &p, "mx.example.org", &d), MT_OK);
+	CU_ASSERT_EQUAL(d.verdict, VERDICT_REQUIRE_TLS);
+	CU_ASSERT_EQUAL(engine_decide(e, "example.org", &p, "other.example", &d), MT_OK);
+	CU_ASSERT_EQUAL(d.verdict, VERDICT_REFUSE_MX);
+	engine_policy_clear(&p);
+
+	/* TXT check due and the DNS unreachable: the cached policy stays
+	 * (a temporary failure never evicts) */
+	clock_set_fake(T0 + 7200);
+	CU_ASSERT_EQUAL(engine_policy(e, "example.org", 0, &p), MT_OK);
+	CU_ASSERT_TRUE(p.have_policy);
+	CU_ASSERT_EQUAL(p.mode, POLICY_MODE_ENFORCE);
+	CU_ASSERT_EQUAL(p.source, SOURCE_CACHE);
+	engine_policy_clear(&p);
+	/* and is still there, now in back-off */
+	CU_ASSERT_EQUAL(engine_policy(e, "example.org", 0, &p), MT_OK);
+	CU_ASSERT_TRUE(p.have_policy);
+	CU_ASSERT_STRING_EQUAL(p.reason, "cached-backoff");
+	engine_policy_clear(&p);
+
+	/* after max_age the policy is gone (no network: not cached) */
+	clock_set_fake(T0 + 86400);
+	CU_ASSERT_EQUAL(engine_policy(e, "example.org", ENGINE_NO_NETWORK, &p), MT_OK);
+	CU_ASSERT_FALSE(p.have_policy);
+	CU_ASSERT_STRING_EQUAL(p.reason, "not-cached");
+	engine_policy_clear(&p);
+	clock_set_fake(0);
+	engine_destroy(e);
+}
+
+static void t_testing_and_none(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct engine_decision d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	put_policy(e, "t.example", POLICY_MODE_TESTING, T0, 86400, T0);
+	CU_ASSERT_EQUAL(engine_policy(e, "t.example", 0, &p), MT_OK);
+	CU_ASSERT_EQUAL(engine_decide(e, "t.example", &p, "elsewhere.example", &d), MT_OK);
+	CU_ASSERT_EQUAL(d.verdict, VERDICT_REPORT_ONLY);
+	engine_policy_clear(&p);
+	clock_set_fake(0);
+	engine_destroy(e);
+}
+
+static void t_negative(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct cache_entry ce;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	memset(&ce, 0, sizeof(ce));
+	snprintf(ce.domain, sizeof(ce.domain), "nosts.example");
+	ce.kind = CACHE_NEGATIVE;
+	ce.fetched = T0;
+	ce.expires = T0 + 3600;
+	CU_ASSERT_EQUAL(cache_put(engine_cache(e), &ce), MT_OK);
+	CU_ASSERT_EQUAL(engine_policy(e, "nosts.example", 0, &p), MT_OK);
+	CU_ASSERT_FALSE(p.have_policy);
+	CU_ASSERT_EQUAL(p.source, SOURCE_NEGATIVE);
+	engine_policy_clear(&p);
+	clock_set_fake(0);
+	engine_destroy(e);
+}
+
+static void t_no_policy_without_network(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	/* DNS unreachable, nothing cached: availability wins, no policy */
+	CU_ASSERT_EQUAL(engine_policy(e, "unknown.example", 0, &p), MT_OK);
+	CU_ASSERT_FALSE(p.have_policy);
+	CU_ASSERT_EQUAL(p.mode, POLICY_MODE_NONE);
+	engine_policy_clear(&p);
+	engine_destroy(e);
+}
+
+static void t_cache_unavailable(void)
+{
+	struct config cfg;
+	struct engine *e = NULL;
+	struct engine_policy p;
+	char rc_path[128], link[128];
+	FILE *f;
+
+	config_defaults(&cfg);
+	/* a symlink where the cache should be: refused */
+	snprintf(link, sizeof(link), "%s/linked", dir);
+	CU_ASSERT_EQUAL(symlink("/tmp/elsewhere-mtasts", link), 0);
+	snprintf(cfg.cache_path, sizeof(cfg.cache_path), "%s", link);
+	snprintf(rc_path, sizeof(rc_path), "%s/resolv.conf", dir);
+	f = fopen(rc_path, "w");
+	if (f) {
+		fputs("nameserver 127.0.0.254\n", f);
+		fclose(f);
+	}
+	snprintf(cfg.resolver, sizeof(cfg.resolver), "%s", rc_path);
+	cfg.dns_timeout_ms = 1000;
+	CU_ASSERT_EQUAL_FATAL(engine_create(&e, &cfg), MT_OK);
+	CU_ASSERT_PTR_NULL(engine_cache(e));
+	/* cannot know whether an enforce policy hides in the cache, and
+	 * cannot ask the DNS: temporary failure, not "none" */
+	CU_ASSERT_EQUAL(engine_policy(e, "example.org", 0, &p), MT_EPOLICY);
+	engine_policy_clear(&p);
+	engine_destroy(e);
+	unlink(link);
+}
+
+static void t_oom(void)
+{
+	struct engine *e;
+
+	for (long n = 0; n < 3; n++) {
+		e = NULL;
+		mem_fail_after(n);
+		(void)make_engine("example.net");
+		mem_fail_after(-1);
+	}
+	e = make_engine("example.net");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	for (long n = 0; n < 4; n++) {
+		struct engine_policy p;
+		int rc;
+
+		mem_fail_after(n);
+		rc = engine_policy(e, "example.net", 0, &p);
+		mem_fail_after(-1);
+		CU_ASSERT(rc == MT_OK || rc == MT_ENOMEM);
+		engine_policy_clear(&p);
+	}
+	engine_destroy(e);
+}
+
+static int setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/mtasts-engine-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	log_set_sink(quiet, NULL);
+	return 0;
+}
+
+static CU_TestInfo tests[] = {
+	{ "override decides without network", t_override },
+	{ "invalid domains rejected", t_bad_domain },
+	{ "cached policy, tempfail keeps it, expiry", t_cached },
+	{ "testing mode reports only", t_testing_and_none },
+	{ "negative entry", t_negative },
+	{ "no policy when DNS is unreachable", t_no_policy_without_network },
+	{ "cache unavailable fails closed", t_cache_unavailable },
+	{ "allocation failures", t_oom },
+	CU_TEST_INFO_NULL,
+};
+
+int register_tests(void)
+{
+	if (setup() != 0)
+		return -1;
+	CUNIT_SUITE("engine", tests);
+	return 0;
+}
