@@ -1,0 +1,65 @@
+/*
+ * decide.c - the verdict for one MX: pure, no I/O (design.md's table).
+ *
+ *   no policy / mode none         -> none
+ *   DANE usable (RFC 8461 §2)     -> dane: MTA-STS never overrides DANE
+ *   testing                       -> report-only (deliver, record failures)
+ *   enforce, MX matches (§4.1)    -> require-tls (§4.2 validation)
+ *   enforce, MX matches nothing   -> refuse-mx (§4.1: MUST NOT deliver to it)
+ */
+#include "decide.h"
+
+static const char *const verdict_names[] = {
+	[VERDICT_NONE] = "none",
+	[VERDICT_REQUIRE_TLS] = "require-tls",
+	[VERDICT_REFUSE_MX] = "refuse-mx",
+	[VERDICT_REPORT_ONLY] = "report-only",
+	[VERDICT_DANE] = "dane",
+};
+
+const char *verdict_str(enum verdict v)
+{
+	if ((unsigned)v >= sizeof(verdict_names) / sizeof(verdict_names[0]))
+		return "unknown";
+	return verdict_names[v];
+}
+
+enum verdict decide(bool have_policy, enum policy_mode mode, const char *mx,
+		    uint32_t mx_len, const char *host, enum dane_state dane,
+		    const char **reason)
+{
+	const char *dummy;
+
+	if (reason == NULL)
+		reason = &dummy;
+	if (!have_policy) {
+		*reason = "no-policy";
+		return VERDICT_NONE;
+	}
+	switch (mode) {
+	case POLICY_MODE_NONE:
+		*reason = "mode-none";
+		return VERDICT_NONE;
+	case POLICY_MODE_TESTING:
+		if (dane == DANE_USABLE) {
+			*reason = "dane";
+			return VERDICT_DANE;
+		}
+		*reason = policy_mx_matches(mx, mx_len, host) ? "testing" :
+								 "testing-mx-mismatch";
+		return VERDICT_REPORT_ONLY;
+	case POLICY_MODE_ENFORCE:
+		if (dane == DANE_USABLE) {
+			*reason = "dane";
+			return VERDICT_DANE;
+		}
+		if (policy_mx_matches(mx, mx_len, host)) {
+			*reason = "mx-match";
+			return VERDICT_REQUIRE_TLS;
+		}
+		*reason = "mx-mismatch";
+		return VERDICT_REFUSE_MX;
+	}
+	*reason = "no-policy";
+	return VERDICT_NONE;
+}
