@@ -1,0 +1,151 @@
+# lib.sh - shell helpers for tests that run in the mtasts test world.
+# Source it from bash:  . "$(dirname "$0")/lib.sh"
+#
+# World life cycle
+#   world_up NAME        start a world of its own (TW=/tmp/mtasts-NAME-$$,
+#                        NS=mt-NAME-$$ unless TW/NS are set) and stop it
+#                        when the shell exits (EXIT trap)
+#   world_down           stop it now (also what the trap does)
+#   wx CMD...            run CMD inside the world's namespace
+#   CA                   set by world_up: $TW/certs/ca.crt
+# Counting (cumulative since world start; take deltas around a step)
+#   count_txt_queries D  TXT queries for _mta-sts.D that reached unbound
+#   count_queries NAME TYPE   queries for NAME/TYPE that reached unbound
+#   count_fetches D      requests for https://mta-sts.D/.well-known/mta-sts.txt
+#                        seen by any HTTPS server of the world
+# Changing the world while it runs (takes effect at once, no restart)
+#   set_policy D TEXT    publish TEXT as D's policy; a domain new to the
+#                        world also gets its A + TXT records and a place in
+#                        the good server's certificate (nginx reloads)
+#   set_txt D RECORD...  replace _mta-sts.D's TXT RRset (one arg per record)
+#   set_txt_id D ID      _mta-sts.D becomes "v=STSv1; id=ID;"
+#   del_name NAME        remove every record of NAME (then NXDOMAIN)
+#   set_a NAME IP        NAME gets exactly one A record, IP
+#   break_policy_host D  mta-sts.D points at 127.0.0.36 (connection refused)
+#   fix_policy_host D    mta-sts.D points at the good server again
+# Assertions (print one line each; summary prints "N passed, N failed")
+#   check LABEL WANT GOT      pass when GOT == WANT
+#   check_match LABEL REGEX GOT   pass when GOT matches the extended regex
+#   summary              print the totals; returns 1 if anything failed
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORLD_SH=$LIB_DIR/world.sh
+PASSED=0
+FAILED=0
+
+world_up() {
+	local name=${1:-test}
+	TW=${TW:-/tmp/mtasts-$name-$$}
+	NS=${NS:-mt-$name-$$}
+	export TW NS
+	CA=$TW/certs/ca.crt
+	trap world_down EXIT
+	"$WORLD_SH" start
+}
+
+world_down() {
+	"$WORLD_SH" stop >/dev/null 2>&1 || true
+	[ -n "${KEEP_WORLD:-}" ] || rm -rf "$TW"
+}
+
+wx() { ip netns exec "$NS" "$@"; }
+
+uctl() { unbound-control -c "$TW/unbound.conf" "$@" >/dev/null; }
+
+count_queries() {	# NAME TYPE
+	local n=${1%.}
+	grep -ciE " info: [0-9.]+ ${n//./\\.}\. $2 IN\$" "$TW/log/unbound.log" || true
+}
+
+count_txt_queries() { count_queries "_mta-sts.$1" TXT; }
+
+count_fetches() {	# D
+	local d=${1//./\\.}
+	cat "$TW"/log/nginx-*.log 2>/dev/null |
+		grep -ciE "^mta-sts\.$d [0-9.]+ \"GET /\.well-known/mta-sts\.txt " || true
+}
+
+set_a() {	# NAME IP
+	uctl local_data_remove "$1."
+	uctl local_data "$1. 300 IN A $2"
+}
+
+del_name() { uctl local_data_remove "${1%.}."; }
+
+set_txt() {	# D RECORD...
+	local d=$1 r
+	shift
+	uctl local_data_remove "_mta-sts.$d."
+	for r in "$@"; do
+		uctl local_data "_mta-sts.$d. 300 IN TXT \"$r\""
+	done
+}
+
+set_txt_id() { set_txt "$1" "v=STSv1; id=$2;"; }
+
+break_policy_host() { set_a "mta-sts.$1" 127.0.0.36; }
+fix_policy_host() { set_a "mta-sts.$1" 127.0.0.10; }
+
+# Add D to the good server's certificate and reload nginx; wait until the
+# new certificate is served (at most 5 s).
+add_policy_domain() {
+	local d=$1 names="" x i old p
+	echo "$d" >> "$TW/policy-domains"
+	while read -r x; do names="$names mta-sts.$x"; done < "$TW/policy-domains"
+	# shellcheck disable=SC2086
+	"$LIB_DIR/mkcerts.sh" leaf "$TW/certs" policy ca $names
+	# the old workers keep accepting until they are told to quit: wait
+	# until they are gone, so no later request meets the old certificate
+	old=$(ps -o pid= --ppid "$(cat "$TW/run/nginx.pid")")
+	wx nginx -c "$TW/nginx.conf" -e "$TW/log/nginx-error.log" -s reload
+	for p in $old; do
+		for i in $(seq 1 250); do
+			[ -e "/proc/$p" ] || break
+			sleep 0.02
+		done
+	done
+	set_a "mta-sts.$d" 127.0.0.10
+	set_txt_id "$d" 1
+	for i in $(seq 1 250); do
+		wx curl -sf -o /dev/null --cacert "$TW/certs/ca.crt" \
+			"https://mta-sts.$d/.well-known/mta-sts.txt" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	echo "add_policy_domain: $d not served" >&2
+	return 1
+}
+
+set_policy() {	# D TEXT
+	local d=$1 dir=$TW/www/mta-sts.$1/.well-known
+	mkdir -p "$dir"
+	printf '%s' "$2" > "$dir/.mta-sts.txt.new"
+	chmod 644 "$dir/.mta-sts.txt.new"
+	chmod -R a+rX "$TW/www/mta-sts.$d"
+	mv -f "$dir/.mta-sts.txt.new" "$dir/mta-sts.txt"
+	grep -qx "$d" "$TW/policy-domains" || add_policy_domain "$d"
+}
+
+check() {	# LABEL WANT GOT
+	if [ "$2" = "$3" ]; then
+		PASSED=$((PASSED + 1))
+		echo "ok   $1"
+	else
+		FAILED=$((FAILED + 1))
+		echo "FAIL $1: want '$2', got '$3'"
+	fi
+}
+
+check_match() {	# LABEL REGEX GOT
+	if [[ $3 =~ $2 ]]; then
+		PASSED=$((PASSED + 1))
+		echo "ok   $1"
+	else
+		FAILED=$((FAILED + 1))
+		echo "FAIL $1: want /$2/, got '$3'"
+	fi
+}
+
+summary() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
