@@ -482,9 +482,11 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	if (rc == MT_ENOMEM)
 		goto out;
 	if (rc == MT_ETEMP) {
-		/* Temporary: never evicts (§5); back off. */
-		if (have_entry)
-			note_failure(e, &ce, now);
+		/* Temporary: never evicts (§5); back off, so a broken name
+		 * server is asked once per back-off period, not per delivery. */
+		if (!have_entry)
+			ce.kind = CACHE_EMPTY;
+		note_failure(e, &ce, now);
 		if (usable) {
 			result_from_entry(out, &ce, SOURCE_CACHE, "cached-dns-tempfail");
 			rc = MT_OK;
@@ -543,12 +545,9 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	if (rc == MT_ENOMEM)
 		goto out;
 	if (rc != MT_OK) {
-		if (have_entry)
-			note_failure(e, &ce, now);
-		else if (e->cache) {
+		if (!have_entry)
 			ce.kind = CACHE_EMPTY;
-			note_failure(e, &ce, now);
-		}
+		note_failure(e, &ce, now);
 		if (usable) {
 			/* §5: a failed refetch keeps the cached policy. */
 			result_from_entry(out, &ce, SOURCE_CACHE, "cached-fetch-failed");

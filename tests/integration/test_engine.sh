@@ -1,0 +1,167 @@
+#!/bin/bash
+# test_engine.sh MTASTS - the policy engine against real servers: RFC 8461
+# caching semantics (§3.3, §5, §5.1) driven through `mtasts query`, with
+# the queries and fetches that reach unbound and nginx counted in their
+# logs.  Time is moved with MTASTS_FAKE_TIME (read by common/clock.c).
+set -uo pipefail
+MTASTS=${1:?usage: test_engine.sh PATH-TO-mtasts}
+[ "$(id -u)" -eq 0 ] || { echo "test_engine.sh: needs root (network namespace)" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+world_up engine >/dev/null || { echo "world did not start"; exit 1; }
+
+T0=$(date +%s)
+CONF=$TW/mtasts.conf
+cat > "$CONF" <<CONF
+cache_path = $TW/cache
+cache_size = 4M
+ca_file = $TW/certs/ca.crt
+txt_check_interval = 1h
+negative_ttl = 1h
+fetch_timeout = 3
+dns_timeout = 2
+lease_time = 20
+log_level = err
+CONF
+
+q() {	# q OFFSET DOMAIN [MX...] -> "verdict source reason mode id" per MX
+	local off=$1
+	shift
+	MTASTS_FAKE_TIME=$((T0 + off)) wx "$MTASTS" -c "$CONF" query --json "$@" |
+		python3 -c 'import json,sys
+for l in sys.stdin:
+    o=json.loads(l)
+    print(o["verdict"], o["source"], o["reason"], o["mode"], o["policy_id"])'
+}
+field() { awk -v n="$1" 'NR==1{print $n}'; }
+
+# --- first sight: one TXT query, one fetch; then the cache answers --------
+tq=$(count_txt_queries good.test); fc=$(count_fetches good.test)
+r=$(q 0 good.test mx1.example.test)
+check "good.test: enforce, MX listed -> require-tls" "require-tls fetch fetched enforce 1" "$r"
+check "good.test: one TXT query" $((tq + 1)) "$(count_txt_queries good.test)"
+check "good.test: one fetch" $((fc + 1)) "$(count_fetches good.test)"
+r=$(q 10 good.test evil.test)
+check "good.test: MX not listed -> refuse-mx, from the cache" "refuse-mx cache mx-mismatch enforce 1" "$r"
+check "cached: no new TXT query" $((tq + 1)) "$(count_txt_queries good.test)"
+check "cached: no new fetch" $((fc + 1)) "$(count_fetches good.test)"
+r=$(q 20 good.test a.example.test)
+check "wildcard *.example.test matches one label" "require-tls" "$(echo "$r" | field 1)"
+r=$(q 20 good.test a.b.example.test)
+check "wildcard does not match two labels" "refuse-mx" "$(echo "$r" | field 1)"
+
+# --- id unchanged, file changed: the cached policy stays (§5.1) -----------
+set_policy good.test "$(printf 'version: STSv1\nmode: enforce\nmx: other.example.test\nmax_age: 86400\n')"
+fc=$(count_fetches good.test); tq=$(count_txt_queries good.test)
+r=$(q 4000 good.test mx1.example.test)
+check "id unchanged after the check interval: still the old policy" "require-tls cache id-unchanged" "$(echo "$r" | cut -d' ' -f1-3)"
+check "id unchanged: TXT re-checked once" $((tq + 1)) "$(count_txt_queries good.test)"
+check "id unchanged: no fetch" "$fc" "$(count_fetches good.test)"
+
+# --- new id: refetch, the new MX list applies -----------------------------
+set_txt_id good.test 2
+r=$(q 8000 good.test mx1.example.test)
+check "new id: refetched, old MX now refused" "refuse-mx fetch mx-mismatch enforce 2" "$r"
+check "new id: one fetch" $((fc + 1)) "$(count_fetches good.test)"
+r=$(q 8010 good.test other.example.test)
+check "new id: new MX accepted" "require-tls cache" "$(echo "$r" | cut -d' ' -f1-2)"
+
+# --- policy host down with a cached policy: still enforced ---------------
+set_txt_id good.test 3
+break_policy_host good.test
+r=$(q 12000 good.test other.example.test)
+check "new id, fetch fails: cached policy kept" "require-tls cache cached-fetch-failed enforce 2" "$r"
+r=$(q 12010 good.test mx1.example.test)
+check "cached policy still refuses unlisted MX" "refuse-mx" "$(echo "$r" | field 1)"
+fix_policy_host good.test
+
+# --- TXT gone with a cached policy: kept until max_age (§10.2) ------------
+del_name _mta-sts.good.test
+r=$(q 16000 good.test other.example.test)
+check "TXT removed: cached policy kept" "require-tls cache cached-no-txt" "$(echo "$r" | cut -d' ' -f1-3)"
+
+# --- max_age expiry: the policy goes; with no TXT, no policy --------------
+r=$(q $((8000 + 86400 + 1)) good.test mx1.example.test)
+check "after max_age with no TXT: none" "none" "$(echo "$r" | field 1)"
+set_txt_id good.test 4
+
+# --- expiry with the TXT present: refetched ------------------------------
+set_policy modenone2.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n')"
+q 0 modenone2.test mx1.example.test >/dev/null
+fc=$(count_fetches modenone2.test)
+r=$(q 86401 modenone2.test mx1.example.test)
+check "expired policy refetched" "require-tls fetch" "$(echo "$r" | cut -d' ' -f1-2)"
+check "expired policy: one fetch" $((fc + 1)) "$(count_fetches modenone2.test)"
+
+# --- mode none replaces a cached policy at once (§5) -----------------------
+set_policy modenone2.test "$(printf 'version: STSv1\nmode: none\nmax_age: 86400\n')"
+set_txt_id modenone2.test 2
+r=$(q 95000 modenone2.test evil.test)
+check "mode none replaces the cached enforce policy" "none fetch mode-none none 2" "$r"
+
+# --- testing mode ----------------------------------------------------------
+r=$(q 0 testing.test evil.test)
+check "testing: report-only for any MX" "report-only" "$(echo "$r" | field 1)"
+
+# --- no policy: NXDOMAIN is final and cached negatively --------------------
+tq=$(count_txt_queries nxdomain.test)
+r=$(q 0 nxdomain.test mx.nxdomain.test)
+check "NXDOMAIN: none" "none fetch no-txt" "$(echo "$r" | cut -d' ' -f1-3)"
+r=$(q 100 nxdomain.test mx.nxdomain.test)
+check "NXDOMAIN: negative cache answers" "none negative-cache" "$(echo "$r" | cut -d' ' -f1-2)"
+check "NXDOMAIN: one TXT query for two deliveries" $((tq + 1)) "$(count_txt_queries nxdomain.test)"
+r=$(q 3700 nxdomain.test mx.nxdomain.test)
+check "negative entry expires after negative_ttl" "none fetch" "$(echo "$r" | cut -d' ' -f1-2)"
+r=$(q 0 nodata.test mx.nodata.test)
+check "NODATA: none" "none fetch no-txt" "$(echo "$r" | cut -d' ' -f1-3)"
+
+# --- SERVFAIL: temporary, none, backed off -------------------------------
+tq=$(count_txt_queries servfail.test)
+r=$(q 0 servfail.test mx.servfail.test)
+check "SERVFAIL: none (temporary)" "none none dns-tempfail" "$(echo "$r" | cut -d' ' -f1-3)"
+r=$(q 5 servfail.test mx.servfail.test)
+check "SERVFAIL: backed off, no new query" "none none backoff" "$(echo "$r" | cut -d' ' -f1-3)"
+check "SERVFAIL: one query reached the server" $((tq + 1)) "$(count_txt_queries servfail.test)"
+
+# --- several STSv1 records: no policy; CNAME'd TXT followed ----------------
+r=$(q 0 multi.test mx1.example.test)
+check "two STSv1 records: none" "none fetch txt-invalid" "$(echo "$r" | cut -d' ' -f1-3)"
+set_policy txtcname.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx2.example.test\nmax_age: 86400\n')"
+# set_policy gave it its own TXT; put the CNAME back
+del_name _mta-sts.txtcname.test
+wx true; unbound-control -c "$TW/unbound.conf" local_data "_mta-sts.txtcname.test. 300 IN CNAME _mta-sts.good.test." >/dev/null
+r=$(q 0 txtcname.test mx2.example.test)
+check "CNAME'd TXT followed, policy fetched from the domain's own host" "require-tls fetch fetched enforce 4" "$r"
+
+# --- fetch failures without a cached policy: none, backed off --------------
+for d in f404.test f301.test fhtml.test fexpired.test fwrongname.test; do
+	r=$(q 0 $d mx1.example.test)
+	check_match "$d: no cached policy, fetch fails -> none" '^none none (sts-policy-fetch-error|sts-webpki-invalid|sts-policy-invalid) ' "$r"
+done
+fc=$(count_fetches f404.test)
+r=$(q 30 f404.test mx1.example.test)
+check "failed fetch backed off" "none none backoff" "$(echo "$r" | cut -d' ' -f1-3)"
+check "failed fetch: no new request during back-off" "$fc" "$(count_fetches f404.test)"
+
+# --- 16 processes ask for one uncached domain at once ---------------------
+set_policy crowd.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n')"
+tq=$(count_txt_queries crowd.test); fc=$(count_fetches crowd.test)
+for i in $(seq 1 16); do
+	( q 0 crowd.test mx1.example.test > "$TW/crowd.$i" ) &
+done
+wait
+ok=0
+for i in $(seq 1 16); do
+	grep -q '^require-tls ' "$TW/crowd.$i" && ok=$((ok + 1))
+done
+check "16 parallel processes: every answer require-tls" 16 "$ok"
+check "16 parallel processes: exactly one TXT query" $((tq + 1)) "$(count_txt_queries crowd.test)"
+check "16 parallel processes: exactly one fetch" $((fc + 1)) "$(count_fetches crowd.test)"
+
+# --- refresh renews what expires soon --------------------------------------
+fc=$(count_fetches crowd.test)
+MTASTS_FAKE_TIME=$((T0 + 86400 - 600)) wx "$MTASTS" -c "$CONF" refresh >/dev/null
+check "refresh refetched a policy expiring within a day" $((fc + 1)) "$(count_fetches crowd.test)"
+r=$(q $((86400 + 100)) crowd.test mx1.example.test)
+check "refreshed policy outlives the old expiry" "require-tls cache" "$(echo "$r" | cut -d' ' -f1-2)"
+
+summary
