@@ -19,14 +19,28 @@
 #include "log.h"
 #include "status.h"
 
+/* The reason shown: the decision's, then how the policy was obtained
+ * ("mx-match/cached-fetch-failed"); without a policy, why there is none. */
+static const char *reason_of(const struct engine_policy *p,
+			     const struct engine_decision *d, char *tmp,
+			     size_t n)
+{
+	if (!p->have_policy)
+		return p->reason ? p->reason : d->reason;
+	snprintf(tmp, n, "%s/%s", d->reason, p->reason ? p->reason : "-");
+	return tmp;
+}
+
 static void print_human(const char *domain, const char *mx,
 			const struct engine_policy *p,
 			const struct engine_decision *d)
 {
+	char tmp[128];
+
 	printf("%s %s verdict=%s mode=%s policy_id=%s source=%s reason=%s",
 	       domain, mx, verdict_str(d->verdict), policy_mode_str(p->mode),
 	       p->id[0] ? p->id : "-", engine_source_str(p->source),
-	       d->reason);
+	       reason_of(p, d, tmp, sizeof(tmp)));
 	if (p->have_policy)
 		printf(" expires=%lld", (long long)p->expires);
 	printf("\n");
@@ -36,6 +50,7 @@ static int print_json(const char *domain, const char *mx,
 		      const struct engine_policy *p,
 		      const struct engine_decision *d)
 {
+	char tmp[128];
 	struct buf b;
 	struct json j;
 	uint32_t it = 0;
@@ -63,7 +78,7 @@ static int print_json(const char *domain, const char *mx,
 	else
 		json_key_null(&j, "expires");
 	json_key_string(&j, "source", engine_source_str(p->source));
-	json_key_string(&j, "reason", d->reason);
+	json_key_string(&j, "reason", reason_of(p, d, tmp, sizeof(tmp)));
 	json_object_end(&j);
 	rc = json_finish(&j);
 	if (rc == MT_OK)

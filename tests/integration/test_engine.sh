@@ -37,11 +37,11 @@ field() { awk -v n="$1" 'NR==1{print $n}'; }
 # --- first sight: one TXT query, one fetch; then the cache answers --------
 tq=$(count_txt_queries good.test); fc=$(count_fetches good.test)
 r=$(q 0 good.test mx1.example.test)
-check "good.test: enforce, MX listed -> require-tls" "require-tls fetch fetched enforce 1" "$r"
+check "good.test: enforce, MX listed -> require-tls" "require-tls fetch mx-match/fetched enforce 1" "$r"
 check "good.test: one TXT query" $((tq + 1)) "$(count_txt_queries good.test)"
 check "good.test: one fetch" $((fc + 1)) "$(count_fetches good.test)"
 r=$(q 10 good.test evil.test)
-check "good.test: MX not listed -> refuse-mx, from the cache" "refuse-mx cache mx-mismatch enforce 1" "$r"
+check "good.test: MX not listed -> refuse-mx, from the cache" "refuse-mx cache mx-mismatch/cached enforce 1" "$r"
 check "cached: no new TXT query" $((tq + 1)) "$(count_txt_queries good.test)"
 check "cached: no new fetch" $((fc + 1)) "$(count_fetches good.test)"
 r=$(q 20 good.test a.example.test)
@@ -53,14 +53,14 @@ check "wildcard does not match two labels" "refuse-mx" "$(echo "$r" | field 1)"
 set_policy good.test "$(printf 'version: STSv1\nmode: enforce\nmx: other.example.test\nmax_age: 86400\n')"
 fc=$(count_fetches good.test); tq=$(count_txt_queries good.test)
 r=$(q 4000 good.test mx1.example.test)
-check "id unchanged after the check interval: still the old policy" "require-tls cache id-unchanged" "$(echo "$r" | cut -d' ' -f1-3)"
+check "id unchanged after the check interval: still the old policy" "require-tls cache mx-match/id-unchanged" "$(echo "$r" | cut -d' ' -f1-3)"
 check "id unchanged: TXT re-checked once" $((tq + 1)) "$(count_txt_queries good.test)"
 check "id unchanged: no fetch" "$fc" "$(count_fetches good.test)"
 
 # --- new id: refetch, the new MX list applies -----------------------------
 set_txt_id good.test 2
 r=$(q 8000 good.test mx1.example.test)
-check "new id: refetched, old MX now refused" "refuse-mx fetch mx-mismatch enforce 2" "$r"
+check "new id: refetched, old MX now refused" "refuse-mx fetch mx-mismatch/fetched enforce 2" "$r"
 check "new id: one fetch" $((fc + 1)) "$(count_fetches good.test)"
 r=$(q 8010 good.test other.example.test)
 check "new id: new MX accepted" "require-tls cache" "$(echo "$r" | cut -d' ' -f1-2)"
@@ -69,7 +69,7 @@ check "new id: new MX accepted" "require-tls cache" "$(echo "$r" | cut -d' ' -f1
 set_txt_id good.test 3
 break_policy_host good.test
 r=$(q 12000 good.test other.example.test)
-check "new id, fetch fails: cached policy kept" "require-tls cache cached-fetch-failed enforce 2" "$r"
+check "new id, fetch fails: cached policy kept" "require-tls cache mx-match/cached-fetch-failed enforce 2" "$r"
 r=$(q 12010 good.test mx1.example.test)
 check "cached policy still refuses unlisted MX" "refuse-mx" "$(echo "$r" | field 1)"
 fix_policy_host good.test
@@ -77,7 +77,7 @@ fix_policy_host good.test
 # --- TXT gone with a cached policy: kept until max_age (§10.2) ------------
 del_name _mta-sts.good.test
 r=$(q 16000 good.test other.example.test)
-check "TXT removed: cached policy kept" "require-tls cache cached-no-txt" "$(echo "$r" | cut -d' ' -f1-3)"
+check "TXT removed: cached policy kept" "require-tls cache mx-match/cached-no-txt" "$(echo "$r" | cut -d' ' -f1-3)"
 
 # --- max_age expiry: the policy goes; with no TXT, no policy --------------
 r=$(q $((8000 + 86400 + 1)) good.test mx1.example.test)
@@ -130,7 +130,7 @@ set_policy txtcname.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx2.examp
 del_name _mta-sts.txtcname.test
 wx true; unbound-control -c "$TW/unbound.conf" local_data "_mta-sts.txtcname.test. 300 IN CNAME _mta-sts.good.test." >/dev/null
 r=$(q 0 txtcname.test mx2.example.test)
-check "CNAME'd TXT followed, policy fetched from the domain's own host" "require-tls fetch fetched enforce 4" "$r"
+check "CNAME'd TXT followed, policy fetched from the domain's own host" "require-tls fetch mx-match/fetched enforce 4" "$r"
 
 # --- fetch failures without a cached policy: none, backed off --------------
 for d in f404.test f301.test fhtml.test fexpired.test fwrongname.test; do

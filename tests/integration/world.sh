@@ -51,7 +51,7 @@ GOOD_IP=127.0.0.10
 # every HTTPS server in nginx.conf.in
 HTTPS_IPS="127.0.0.10 127.0.0.21 127.0.0.22 127.0.0.23 127.0.0.24 127.0.0.25
  127.0.0.26 127.0.0.27 127.0.0.28 127.0.0.29 127.0.0.30 127.0.0.31 127.0.0.32
- 127.0.0.33 127.0.0.34"
+ 127.0.0.33 127.0.0.34 127.0.0.35"
 DEFAULT_POLICY='version: STSv1
 mode: enforce
 mx: mx1.example.test
@@ -152,6 +152,8 @@ build_policies() {
 	sized_body 71680 > "$TW/www/mta-sts.fbig.test/.well-known/mta-sts.txt"
 	sized_body 65536 > "$TW/www/mta-sts.fexact.test/.well-known/mta-sts.txt"
 	sized_body 51200 > "$TW/www/mta-sts.fslow.test/.well-known/mta-sts.txt"
+	sized_body 71680 > "$TW/www/mta-sts.fchunked.test/.well-known/mta-sts.txt"
+	sized_body 65536 > "$TW/www/mta-sts.fchunkedok.test/.well-known/mta-sts.txt"
 	chmod -R a+rX "$TW/www"
 }
 
