@@ -1,0 +1,548 @@
+/*
+ * dns.c - DNS lookups through libunbound: TXT (CNAMEs followed, strings
+ * joined), MX, TLSA, each with its DNSSEC state, and final (NXDOMAIN,
+ * NODATA) kept apart from temporary failures (SERVFAIL, timeout, bogus).
+ *
+ * One ub_ctx per struct dns and per process.  libunbound resolves in a
+ * background thread (ub_ctx_async(ctx, 1)); the caller waits on ub_fd()
+ * with poll() until its own deadline, then cancels (ub_resolve() alone has
+ * no bound: a dead forwarder keeps it retrying for many seconds, and a
+ * delivery must not wait that long).  The thread is created with every
+ * signal blocked so that the host MTA's signals (SIGALRM timeouts,
+ * SIGCHLD) keep reaching its own thread.
+ *
+ * Fork: a child inherits a context whose thread did not survive the fork,
+ * and whose pipes the parent's thread still reads.  The child therefore
+ * never touches it: on the first call in a new process the inherited
+ * context is abandoned (not deleted: ub_ctx_delete would talk to the
+ * parent's thread) and a fresh one is made.
+ *
+ * Resolver: by default the forwarders of /etc/resolv.conf (or
+ * opts->resolv_conf), with no trust anchor unless opts->trust_anchor is
+ * given: answers are then DNS_SEC_INSECURE.  opts->recursive resolves from
+ * the root with the root trust anchor (opts->trust_anchor or Debian's
+ * /usr/share/dns/root.key), so DNSSEC states are real.
+ *
+ * Trust: answers are remote data.  libunbound hands over each RR's rdata
+ * uncompressed; every length in it is checked before use.
+ *
+ * Ownership: dns_txt() fills caller-owned struct dns_txt whose strings are
+ * mem_alloc'ed and released by dns_txt_clear(); dns_mx() and dns_tlsa()
+ * fill fixed-size caller structs.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <unbound.h>
+
+#include "clock.h"
+#include "dns.h"
+#include "domain.h"
+#include "log.h"
+#include "mem.h"
+#include "status.h"
+
+#define DNS_DEFAULT_TIMEOUT_MS 5000
+#define DNS_ROOT_KEY "/usr/share/dns/root.key"
+
+#define RR_TYPE_MX 15
+#define RR_TYPE_TXT 16
+#define RR_TYPE_TLSA 52
+#define RR_CLASS_IN 1
+#define RCODE_NOERROR 0
+#define RCODE_NXDOMAIN 3
+
+struct dns {
+	struct ub_ctx *ctx;	/* NULL until the first lookup */
+	pid_t pid;		/* process that made ctx */
+	char *resolv_conf;
+	char *trust_anchor;
+	int recursive;
+	int timeout_ms;
+};
+
+/* One outstanding query: filled by the libunbound callback. */
+struct dns_query {
+	int done;
+	int err;
+	struct ub_result *res;
+};
+
+static const char *const status_names[] = {
+	[DNS_ANSWER] = "answer",
+	[DNS_NXDOMAIN] = "nxdomain",
+	[DNS_NODATA] = "nodata",
+	[DNS_TEMPFAIL] = "tempfail",
+};
+
+static const char *const sec_names[] = {
+	[DNS_SEC_INSECURE] = "insecure",
+	[DNS_SEC_SECURE] = "secure",
+	[DNS_SEC_BOGUS] = "bogus",
+};
+
+const char *dns_status_str(enum dns_status s)
+{
+	if ((unsigned)s < sizeof(status_names) / sizeof(status_names[0]))
+		return status_names[s];
+	return "unknown";
+}
+
+const char *dns_sec_str(enum dns_sec s)
+{
+	if ((unsigned)s < sizeof(sec_names) / sizeof(sec_names[0]))
+		return sec_names[s];
+	return "unknown";
+}
+
+static void ctx_abandon_or_delete(struct dns *d)
+{
+	if (d->ctx != NULL && d->pid == getpid())
+		ub_ctx_delete(d->ctx);
+	/* else: inherited across fork(): see the file comment */
+	d->ctx = NULL;
+}
+
+static int ctx_make(struct dns *d)
+{
+	struct ub_ctx *ctx;
+	const char *ta;
+	int err;
+
+	ctx = ub_ctx_create();
+	if (ctx == NULL)
+		return MT_ENOMEM;
+	err = ub_ctx_async(ctx, 1);
+	if (err == 0 && d->recursive) {
+		/* RFC 8461 §2: MTA-STS needs no DNSSEC, but DANE and the
+		 * TLSA lookups do; recursion validates from the root. */
+		ta = d->trust_anchor ? d->trust_anchor : DNS_ROOT_KEY;
+		err = ub_ctx_add_ta_file(ctx, ta);
+	} else if (err == 0) {
+		err = ub_ctx_resolvconf(ctx, d->resolv_conf);
+		/* The forwarders are the administrator's choice: a local
+		 * resolver on 127.0.0.1 must be usable. */
+		if (err == 0)
+			err = ub_ctx_set_option(ctx, "do-not-query-localhost:",
+						"no");
+		/* Forwarding, the upstream resolver has the last word, as it
+		 * has for the MTA's own lookups: libunbound must not answer
+		 * names a site may really use (RFC 6761 test., RFC 8375
+		 * home.arpa.) from its built-in NXDOMAIN zones. */
+		if (err == 0 && d->trust_anchor)
+			err = ub_ctx_add_ta_file(ctx, d->trust_anchor);
+		/* (last: removing a zone finalises the configuration) */
+		if (err == 0)
+			err = ub_ctx_zone_remove(ctx, "test.");
+		if (err == 0)
+			err = ub_ctx_zone_remove(ctx, "home.arpa.");
+	}
+	if (err != 0) {
+		log_msg(LOG_LVL_ERR, "event=dns-setup error=\"%s\" resolver=%s",
+			ub_strerror(err),
+			d->recursive ? "recursive" :
+			d->resolv_conf ? d->resolv_conf : "/etc/resolv.conf");
+		ub_ctx_delete(ctx);
+		return err == UB_NOMEM ? MT_ENOMEM : MT_ECONFIG;
+	}
+	d->ctx = ctx;
+	d->pid = getpid();
+	return MT_OK;
+}
+
+int dns_create(struct dns **out, const struct dns_opts *opts)
+{
+	struct dns *d;
+	int rc = MT_ENOMEM;
+
+	*out = NULL;
+	d = mem_calloc(1, sizeof(*d));
+	if (d == NULL)
+		return MT_ENOMEM;
+	if (opts != NULL) {
+		if (opts->resolv_conf != NULL &&
+		    (d->resolv_conf = mem_strdup(opts->resolv_conf)) == NULL)
+			goto out;
+		if (opts->trust_anchor != NULL &&
+		    (d->trust_anchor = mem_strdup(opts->trust_anchor)) == NULL)
+			goto out;
+		d->recursive = opts->recursive;
+		d->timeout_ms = opts->timeout_ms;
+	}
+	if (d->timeout_ms <= 0)
+		d->timeout_ms = DNS_DEFAULT_TIMEOUT_MS;
+	/* Made now so that a bad resolver configuration shows at once. */
+	rc = ctx_make(d);
+out:
+	if (rc != MT_OK) {
+		dns_destroy(d);
+		return rc;
+	}
+	*out = d;
+	return MT_OK;
+}
+
+void dns_destroy(struct dns *d)
+{
+	if (d == NULL)
+		return;
+	ctx_abandon_or_delete(d);
+	mem_free(d->resolv_conf);
+	mem_free(d->trust_anchor);
+	mem_free(d);
+}
+
+/* A query name: 1..253 octets of letters, digits, '-', '_' and '.'. */
+static int name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > DOMAIN_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static void query_done(void *arg, int err, struct ub_result *res)
+{
+	struct dns_query *q = arg;
+
+	q->done = 1;
+	q->err = err;
+	q->res = res;
+}
+
+/* Start the query with every signal blocked, so that the resolver thread
+ * libunbound creates on the first query inherits an all-blocked mask. */
+static int start_query(struct ub_ctx *ctx, const char *name, int type,
+		       struct dns_query *q, int *id)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = ub_resolve_async(ctx, name, type, RR_CLASS_IN, q, query_done, id);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+/* Resolve name/type within the deadline.  On MT_OK either *res is set
+ * (caller ub_resolve_free()s it) or *st is DNS_TEMPFAIL.  Returns MT_OK,
+ * MT_ENOMEM, MT_EINVAL, MT_ECONFIG. */
+static int resolve(struct dns *d, const char *name, int type,
+		   struct ub_result **res, enum dns_status *st)
+{
+	struct dns_query q;
+	struct pollfd pfd;
+	int64_t deadline, left;
+	int id = 0, err, rc;
+
+	*res = NULL;
+	*st = DNS_TEMPFAIL;
+	if (!name_ok(name))
+		return MT_EINVAL;
+	if (d->ctx == NULL || d->pid != getpid()) {
+		ctx_abandon_or_delete(d);
+		rc = ctx_make(d);
+		if (rc != MT_OK)
+			return rc;
+	}
+	memset(&q, 0, sizeof(q));
+	err = start_query(d->ctx, name, type, &q, &id);
+	if (err != 0) {
+		log_msg(LOG_LVL_WARN, "event=dns-error name=%s type=%d error=\"%s\"",
+			name, type, ub_strerror(err));
+		return err == UB_NOMEM ? MT_ENOMEM : MT_OK;
+	}
+	deadline = clock_mono_ms() + d->timeout_ms;
+	while (!q.done) {
+		left = deadline - clock_mono_ms();
+		if (left <= 0)
+			break;
+		pfd.fd = ub_fd(d->ctx);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc < 0 && errno != EINTR)
+			break;
+		if (rc > 0) {
+			err = ub_process(d->ctx);
+			if (err != 0 && !q.done) {
+				q.done = 1;
+				q.err = err;
+			}
+		}
+	}
+	if (!q.done) {
+		/* The callback will not be called any more: nothing leaks. */
+		ub_cancel(d->ctx, id);
+		log_msg(LOG_LVL_INFO, "event=dns-timeout name=%s type=%d timeout_ms=%d",
+			name, type, d->timeout_ms);
+		return MT_OK;
+	}
+	if (q.err != 0) {
+		ub_resolve_free(q.res);
+		log_msg(LOG_LVL_WARN, "event=dns-error name=%s type=%d error=\"%s\"",
+			name, type, ub_strerror(q.err));
+		return q.err == UB_NOMEM ? MT_ENOMEM : MT_OK;
+	}
+	if (q.res == NULL)
+		return MT_OK;
+	*res = q.res;
+	if (q.res->bogus)
+		*st = DNS_TEMPFAIL;	/* a forged answer is no answer */
+	else if (q.res->rcode == RCODE_NXDOMAIN)
+		*st = DNS_NXDOMAIN;
+	else if (q.res->rcode != RCODE_NOERROR)
+		*st = DNS_TEMPFAIL;	/* SERVFAIL, REFUSED, ... */
+	else if (!q.res->havedata)
+		*st = DNS_NODATA;
+	else
+		*st = DNS_ANSWER;
+	return MT_OK;
+}
+
+static enum dns_sec sec_of(const struct ub_result *r)
+{
+	if (r == NULL)
+		return DNS_SEC_INSECURE;
+	if (r->bogus)
+		return DNS_SEC_BOGUS;
+	return r->secure ? DNS_SEC_SECURE : DNS_SEC_INSECURE;
+}
+
+/* Join the character-strings of one TXT rdata into out (capacity
+ * DNS_TXT_MAX + 1).  RFC 7208 §3.3 / RFC 8461 §3.1: the strings of one
+ * record are concatenated with nothing between them.  Returns the joined
+ * length; -1 for malformed rdata; -2 when the record is longer than
+ * DNS_TXT_MAX. */
+static long txt_join(const unsigned char *rd, size_t rdlen, char *out)
+{
+	size_t off = 0, o = 0, l;
+
+	while (off < rdlen) {
+		l = rd[off++];
+		if (l > rdlen - off)
+			return -1;
+		if (l > DNS_TXT_MAX - o)
+			return -2;
+		memcpy(out + o, rd + off, l);
+		o += l;
+		off += l;
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+void dns_txt_clear(struct dns_txt *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < DNS_MAX_RECORDS; i++) {
+		mem_free(t->rec[i]);
+		t->rec[i] = NULL;
+		t->len[i] = 0;
+	}
+	t->n = 0;
+}
+
+static int txt_add(struct dns_txt *out, const char *s, size_t len)
+{
+	char *c = mem_strndup(s, len);
+
+	if (c == NULL)
+		return MT_ENOMEM;
+	out->rec[out->n] = c;
+	out->len[out->n] = len;
+	out->n++;
+	return MT_OK;
+}
+
+/* Does joined record rd start with a version tag ("v=")? */
+static int txt_versioned(const unsigned char *rd, size_t rdlen)
+{
+	return rdlen >= 3 && rd[0] >= 2 && rd[1] == 'v' && rd[2] == '=';
+}
+
+int dns_txt(struct dns *d, const char *name, struct dns_txt *out)
+{
+	struct ub_result *r = NULL;
+	enum dns_status st;
+	char *tmp = NULL;
+	size_t seen = 0;
+	long jl;
+	int rc, i, pass, total = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->status = DNS_TEMPFAIL;
+	if (d == NULL || name == NULL)
+		return MT_EINVAL;
+	rc = resolve(d, name, RR_TYPE_TXT, &r, &st);
+	if (rc != MT_OK)
+		goto out;
+	out->status = st;
+	out->sec = sec_of(r);
+	if (st != DNS_ANSWER)
+		goto out;
+	tmp = mem_alloc(DNS_TXT_MAX + 1);
+	if (tmp == NULL) {
+		rc = MT_ENOMEM;
+		goto out;
+	}
+	/* Two passes: version-tagged records ("v=...") first, so that a
+	 * record set over DNS_MAX_RECORDS cannot push a second v=STSv1
+	 * record out and make the first look unique (RFC 8461 §3.1). */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; r->data[i] != NULL; i++) {
+			const unsigned char *rd = (const unsigned char *)r->data[i];
+			size_t rdlen = r->len[i] > 0 ? (size_t)r->len[i] : 0;
+
+			if (pass == 0)
+				total++;
+			if (txt_versioned(rd, rdlen) != (pass == 0))
+				continue;
+			seen++;
+			if (out->n == DNS_MAX_RECORDS)
+				continue;
+			jl = txt_join(rd, rdlen, tmp);
+			if (jl == -1)
+				continue;	/* malformed: not a record */
+			if (jl == -2) {
+				/* Over the cap: kept, so that it still counts,
+				 * but cut and ended by a NUL byte, which no
+				 * record grammar accepts. */
+				tmp[DNS_TXT_MAX - 1] = '\0';
+				jl = DNS_TXT_MAX;
+			}
+			rc = txt_add(out, tmp, (size_t)jl);
+			if (rc != MT_OK)
+				goto out;
+		}
+	}
+	if (seen > out->n)
+		log_msg(LOG_LVL_WARN, "event=dns-txt-truncated name=%s records=%d kept=%zu",
+			name, total, out->n);
+	if (out->n == 0)
+		out->status = DNS_NODATA;
+out:
+	if (rc != MT_OK)
+		dns_txt_clear(out);
+	mem_free(tmp);
+	ub_resolve_free(r);
+	return rc;
+}
+
+/* Uncompressed wire-format name at rd[0..len) into dotted text in out
+ * (DOMAIN_BUFSZ).  The root becomes "".  Returns 0, or -1 if malformed or
+ * too long. */
+static int wire_name(const unsigned char *rd, size_t len, char *out)
+{
+	size_t off = 0, o = 0, l;
+
+	for (;;) {
+		if (off >= len)
+			return -1;
+		l = rd[off++];
+		if (l == 0)
+			break;
+		if (l > 63 || l > len - off)
+			return -1;	/* also rejects compression pointers */
+		if (o != 0) {
+			if (o + 1 > DOMAIN_MAX)
+				return -1;
+			out[o++] = '.';
+		}
+		if (l > DOMAIN_MAX - o)
+			return -1;
+		memcpy(out + o, rd + off, l);
+		o += l;
+		off += l;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int dns_mx(struct dns *d, const char *name, struct dns_mx *out)
+{
+	struct ub_result *r = NULL;
+	enum dns_status st;
+	char raw[DOMAIN_BUFSZ];
+	int rc, i;
+
+	memset(out, 0, sizeof(*out));
+	out->status = DNS_TEMPFAIL;
+	if (d == NULL || name == NULL)
+		return MT_EINVAL;
+	rc = resolve(d, name, RR_TYPE_MX, &r, &st);
+	if (rc != MT_OK)
+		goto out;
+	out->status = st;
+	out->sec = sec_of(r);
+	if (st != DNS_ANSWER)
+		goto out;
+	for (i = 0; r->data[i] != NULL && out->n < DNS_MAX_RECORDS; i++) {
+		const unsigned char *rd = (const unsigned char *)r->data[i];
+		size_t rdlen = r->len[i] > 0 ? (size_t)r->len[i] : 0;
+		size_t k = out->n;
+
+		if (rdlen < 3 || wire_name(rd + 2, rdlen - 2, raw) != 0)
+			continue;
+		out->pref[k] = (uint16_t)(rd[0] << 8 | rd[1]);
+		/* RFC 7505: "MX 0 ." says the domain takes no mail; kept as
+		 * an empty host so callers can tell. */
+		if (raw[0] == '\0')
+			out->host[k][0] = '\0';
+		else if (domain_normalise(raw, strlen(raw), out->host[k]) != MT_OK)
+			continue;	/* not a host name: unusable */
+		out->n++;
+	}
+	if (out->n == 0)
+		out->status = DNS_NODATA;
+out:
+	ub_resolve_free(r);
+	return rc;
+}
+
+int dns_tlsa(struct dns *d, const char *host, unsigned port,
+	     struct dns_tlsa *out)
+{
+	struct ub_result *r = NULL;
+	enum dns_status st;
+	char name[DOMAIN_BUFSZ + 16];
+	int rc, i;
+
+	memset(out, 0, sizeof(*out));
+	out->status = DNS_TEMPFAIL;
+	if (d == NULL || host == NULL || port > 65535)
+		return MT_EINVAL;
+	/* RFC 6698 §3: _port._tcp.host */
+	if ((size_t)snprintf(name, sizeof(name), "_%u._tcp.%s", port, host) >
+	    DOMAIN_MAX)
+		return MT_EINVAL;
+	rc = resolve(d, name, RR_TYPE_TLSA, &r, &st);
+	if (rc != MT_OK)
+		goto out;
+	out->status = st;
+	out->sec = sec_of(r);
+	if (st == DNS_ANSWER)
+		for (i = 0; r->data[i] != NULL; i++)
+			out->n++;
+out:
+	ub_resolve_free(r);
+	return rc;
+}

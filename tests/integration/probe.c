@@ -1,0 +1,179 @@
+/*
+ * probe.c - test driver over common/dns and common/fetch for the shell
+ * tests of the test world.  One lookup or fetch per run, printed as one
+ * line of key=value fields (plus the records / body) for assertions:
+ *
+ *   probe txt NAME    status= sec= n=       then one "rec=..." per record
+ *   probe mx NAME     status= sec= n=       then "mx=PREF HOST" lines
+ *   probe tlsa HOST   status= sec= n=
+ *   probe fetch DOMAIN [--ca FILE] [--timeout-ms N]
+ *                     err= tlsrpt= http= len= detail="..."
+ *                     (with --body the body follows on stdout)
+ * Common options: --resolv-conf FILE, --dns-timeout-ms N, --repeat N (the
+ * same lookup N times in one process, for leak and reuse checks).
+ * Exit status 0 when the operation ran (whatever its outcome), 1 on a
+ * returned error status (printed as rc=), 2 on usage errors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns.h"
+#include "fetch.h"
+#include "log.h"
+#include "status.h"
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: probe txt|mx|tlsa NAME [--resolv-conf F] [--dns-timeout-ms N]\n"
+		"       probe fetch DOMAIN [--ca FILE] [--timeout-ms N] [--body]\n"
+		"       common: [--repeat N] [--verbose]\n");
+}
+
+static long num(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < 0) {
+		usage();
+		exit(2);
+	}
+	return v;
+}
+
+static int do_dns(const char *what, const char *name, struct dns_opts *o)
+{
+	struct dns *d = NULL;
+	int rc;
+	size_t i;
+
+	rc = dns_create(&d, o);
+	if (rc != MT_OK) {
+		printf("rc=%s\n", mt_strerror(rc));
+		return 1;
+	}
+	if (strcmp(what, "txt") == 0) {
+		struct dns_txt t;
+
+		rc = dns_txt(d, name, &t);
+		if (rc == MT_OK) {
+			printf("status=%s sec=%s n=%zu\n", dns_status_str(t.status),
+			       dns_sec_str(t.sec), t.n);
+			for (i = 0; i < t.n; i++)
+				printf("rec=%s\n", t.rec[i]);
+		}
+		dns_txt_clear(&t);
+	} else if (strcmp(what, "mx") == 0) {
+		struct dns_mx m;
+
+		rc = dns_mx(d, name, &m);
+		if (rc == MT_OK) {
+			printf("status=%s sec=%s n=%zu\n", dns_status_str(m.status),
+			       dns_sec_str(m.sec), m.n);
+			for (i = 0; i < m.n; i++)
+				printf("mx=%u %s\n", (unsigned)m.pref[i],
+				       m.host[i][0] ? m.host[i] : ".");
+		}
+	} else {
+		struct dns_tlsa t;
+
+		rc = dns_tlsa(d, name, 25, &t);
+		if (rc == MT_OK)
+			printf("status=%s sec=%s n=%zu\n", dns_status_str(t.status),
+			       dns_sec_str(t.sec), t.n);
+	}
+	dns_destroy(d);
+	if (rc != MT_OK) {
+		printf("rc=%s\n", mt_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
+static int do_fetch(const char *domain, struct fetch_opts *o, int body)
+{
+	struct fetch_result r;
+	int rc;
+
+	rc = fetch_policy(domain, o, &r);
+	if (rc != MT_OK) {
+		printf("rc=%s\n", mt_strerror(rc));
+		fetch_result_clear(&r);
+		return 1;
+	}
+	printf("err=%s tlsrpt=%s http=%ld len=%zu detail=\"%s\"\n",
+	       fetch_error_str(r.err),
+	       r.err == FETCH_OK ? "-" : fetch_error_tlsrpt(r.err),
+	       r.http_status, r.body_len, r.detail);
+	if (body && r.body != NULL)
+		fwrite(r.body, 1, r.body_len, stdout);
+	fetch_result_clear(&r);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct dns_opts dopts;
+	struct fetch_opts fopts;
+	const char *what, *name;
+	long repeat = 1, i;
+	int body = 0, a, rc = 0;
+
+	memset(&dopts, 0, sizeof(dopts));
+	memset(&fopts, 0, sizeof(fopts));
+	if (argc < 3) {
+		usage();
+		return 2;
+	}
+	what = argv[1];
+	name = argv[2];
+	for (a = 3; a < argc; a++) {
+		const char *v = a + 1 < argc ? argv[a + 1] : NULL;
+
+		if (strcmp(argv[a], "--ca") == 0 && v) {
+			fopts.ca_file = v;
+			a++;
+		} else if (strcmp(argv[a], "--timeout-ms") == 0 && v) {
+			fopts.total_timeout_ms = num(v);
+			a++;
+		} else if (strcmp(argv[a], "--connect-timeout-ms") == 0 && v) {
+			fopts.connect_timeout_ms = num(v);
+			a++;
+		} else if (strcmp(argv[a], "--resolv-conf") == 0 && v) {
+			dopts.resolv_conf = v;
+			a++;
+		} else if (strcmp(argv[a], "--dns-timeout-ms") == 0 && v) {
+			dopts.timeout_ms = (int)num(v);
+			a++;
+		} else if (strcmp(argv[a], "--repeat") == 0 && v) {
+			repeat = num(v);
+			a++;
+		} else if (strcmp(argv[a], "--body") == 0) {
+			body = 1;
+		} else if (strcmp(argv[a], "--verbose") == 0) {
+			log_set_sink(log_sink_stderr, NULL);
+			log_set_level(LOG_LVL_DEBUG);
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	if (strcmp(what, "fetch") == 0) {
+		if (fetch_global_init() != MT_OK) {
+			printf("rc=init\n");
+			return 1;
+		}
+		for (i = 0; i < repeat && rc == 0; i++)
+			rc = do_fetch(name, &fopts, body);
+	} else if (strcmp(what, "txt") == 0 || strcmp(what, "mx") == 0 ||
+		   strcmp(what, "tlsa") == 0) {
+		for (i = 0; i < repeat && rc == 0; i++)
+			rc = do_dns(what, name, &dopts);
+	} else {
+		usage();
+		return 2;
+	}
+	return rc;
+}

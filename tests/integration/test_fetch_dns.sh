@@ -1,0 +1,151 @@
+#!/bin/bash
+# test_fetch_dns.sh PROBE - every DNS and policy-fetch scenario of the test
+# world through common/dns and common/fetch (the probe driver), asserting
+# the exact status of each.  Starts its own world (unique TW/NS), stops it
+# on exit, ends with "N passed, N failed".  Needs root.
+set -u
+PROBE=${1:?usage: test_fetch_dns.sh PROBE}
+case $PROBE in /*) ;; *) PROBE=$(pwd)/$PROBE ;; esac
+[ -x "$PROBE" ] || { echo "probe $PROBE not executable"; echo "0 passed, 1 failed"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+
+if ! world_up fd; then
+	echo "world did not start"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+probe() { wx "$PROBE" "$@" 2>&1; }
+first() { head -1 <<<"$1"; }
+# field KEY LINE: the value of KEY= in a probe line
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | head -1; }
+
+# --- DNS: TXT ----------------------------------------------------------------
+txt() {	# txt LABEL NAME WANT-FIRST-LINE [WANT-RECORD...]
+	local label=$1 name=$2 want=$3 out r
+	shift 3
+	out=$(probe txt "$name" --dns-timeout-ms 2000)
+	check "txt $label" "$want" "$(first "$out")"
+	for r in "$@"; do
+		check "txt $label has '$r'" "rec=$r" "$(grep -Fx "rec=$r" <<<"$out")"
+	done
+}
+txt good _mta-sts.good.test "status=answer sec=insecure n=1" "v=STSv1; id=1;"
+txt split _mta-sts.split.test "status=answer sec=insecure n=1" "v=STSv1; id=split42;"
+txt multi _mta-sts.multi.test "status=answer sec=insecure n=2" "v=STSv1; id=1;" "v=STSv1; id=2;"
+txt cname _mta-sts.txtcname.test "status=answer sec=insecure n=1" "v=STSv1; id=1;"
+txt wrongver _mta-sts.wrongver.test "status=answer sec=insecure n=1" "v=STSv2; id=1;"
+txt mixed _mta-sts.mixed.test "status=answer sec=insecure n=2" "v=STSv1; id=mixed1;" "google-site-verification=abc"
+txt nodata _mta-sts.nodata.test "status=nodata sec=insecure n=0"
+txt nxdomain _mta-sts.nxdomain.test "status=nxdomain sec=insecure n=0"
+txt servfail _mta-sts.servfail.test "status=tempfail sec=insecure n=0"
+out=$(probe txt _mta-sts.timeout.test --dns-timeout-ms 500)
+check "txt timeout (no answer)" "status=tempfail sec=insecure n=0" "$(first "$out")"
+out=$(probe txt "bad name" 2>&1)
+check "txt invalid name refused" "rc=invalid argument" "$(first "$out")"
+
+# every probe is one query reaching the server; repeated lookups in one
+# process reuse one context
+before=$(count_txt_queries good.test)
+out=$(probe txt _mta-sts.good.test --repeat 3)
+check "repeat: three answers" 3 "$(grep -c '^status=answer' <<<"$out")"
+check "repeat: three queries counted" $((before + 3)) "$(count_txt_queries good.test)"
+
+# run-time changes through lib.sh reach the resolver at once
+set_txt_id good.test 7
+txt "after set_txt_id" _mta-sts.good.test "status=answer sec=insecure n=1" "v=STSv1; id=7;"
+set_txt good.test "v=STSv1; id=8;" "v=STSv1; id=9;"
+txt "after set_txt" _mta-sts.good.test "status=answer sec=insecure n=2" "v=STSv1; id=8;" "v=STSv1; id=9;"
+set_txt_id good.test 1
+del_name _mta-sts.mixed.test
+txt "after del_name" _mta-sts.mixed.test "status=nxdomain sec=insecure n=0"
+
+# --- DNS: MX, TLSA -----------------------------------------------------------
+out=$(probe mx mx.test)
+check "mx status" "status=answer sec=insecure n=3" "$(first "$out")"
+check "mx names normalised" "mx=10 mx1.example.test" "$(grep -Fx 'mx=10 mx1.example.test' <<<"$out")"
+check "mx pref kept" "mx=5 mx.other.test" "$(grep -Fx 'mx=5 mx.other.test' <<<"$out")"
+out=$(probe mx nullmx.test)
+check "null mx (RFC 7505)" "status=answer sec=insecure n=1|mx=0 ." "$(tr '\n' '|' <<<"$out" | sed 's/|$//')"
+check "mx nxdomain" "status=nxdomain sec=insecure n=0" "$(first "$(probe mx nxdomain.test)")"
+check "mx nodata" "status=nodata sec=insecure n=0" "$(first "$(probe mx good.test)")"
+check "tlsa one record" "status=answer sec=insecure n=1" "$(first "$(probe tlsa mx1.example.test)")"
+check "tlsa none" "status=nxdomain sec=insecure n=0" "$(first "$(probe tlsa mx2.example.test)")"
+
+# --- Policy fetch ------------------------------------------------------------
+fetch() {	# fetch LABEL DOMAIN WANT-ERR WANT-HTTP [WANT-LEN]
+	local out
+	out=$(probe fetch "$2" --ca "$CA" --timeout-ms 2000)
+	check "fetch $1: err" "$3" "$(field err "$out")"
+	check "fetch $1: http" "$4" "$(field http "$out")"
+	[ $# -ge 5 ] && check "fetch $1: len" "$5" "$(field len "$out")"
+	[ "$3" = ok ] || check_match "fetch $1: detail" '^err=.*detail="[^"]+"$' "$out"
+}
+good_before=$(count_fetches good.test)
+fetch good good.test ok 200 "$(stat -c %s "$TW/www/mta-sts.good.test/.well-known/mta-sts.txt")"
+fetch 301 f301.test redirect 301
+fetch 302 f302.test redirect 302
+check "redirects not followed" $((good_before + 1)) "$(count_fetches good.test)"
+check "redirect server asked once" 1 "$(count_fetches f301.test)"
+fetch 404 f404.test status 404
+fetch 500 f500.test status 500
+fetch text/html fhtml.test content-type 200
+fetch "no content type" fnotype.test content-type 200
+fetch "charset parameter" fcharset.test ok 200
+fetch "upper-case media type" fupper.test ok 200
+fetch "70 KiB body" fbig.test too-big 200 0
+fetch "exactly 65536 bytes" fexact.test ok 200 65536
+fetch "70 KiB chunked (streaming cap)" fchunked.test too-big 200 0
+fetch "65536 bytes chunked" fchunkedok.test ok 200 65536
+fetch "slow server" fslow.test timeout 200 0
+fetch "expired certificate" fexpired.test cert 0
+fetch "self-signed certificate" fselfsigned.test cert 0
+fetch "wrong-name certificate" fwrongname.test cert 0
+fetch "untrusted CA" funtrusted.test cert 0
+fetch "TLS 1.0 only" ftls10.test tls 0
+fetch "connection refused" frefused.test connect 0
+fetch "no address" fnoaddr.test dns 0
+fetch "nxdomain" nxdomain.test dns 0
+
+out=$(probe fetch fexpired.test --ca "$CA")
+check "tlsrpt type: webpki" sts-webpki-invalid "$(field tlsrpt "$out")"
+out=$(probe fetch f404.test --ca "$CA")
+check "tlsrpt type: fetch error" sts-policy-fetch-error "$(field tlsrpt "$out")"
+out=$(probe fetch fhtml.test --ca "$CA")
+check "tlsrpt type: policy invalid" sts-policy-invalid "$(field tlsrpt "$out")"
+
+# the system store does not know the test CA
+out=$(probe fetch good.test)
+check "good host, system store" cert "$(field err "$out")"
+# proxies from the environment are ignored (none listens on .36)
+out=$(wx env https_proxy=http://127.0.0.36:3128 HTTPS_PROXY=http://127.0.0.36:3128 \
+	ALL_PROXY=http://127.0.0.36:3128 "$PROBE" fetch good.test --ca "$CA")
+check "proxy environment ignored" ok "$(field err "$out")"
+# the body is returned exactly
+out=$(probe fetch good.test --ca "$CA" --body | tail -n +2)
+check "body as served" "$(cat "$TW/www/mta-sts.good.test/.well-known/mta-sts.txt")" "$out"
+# a domain in another form is normalised before the URL is built
+out=$(probe fetch GOOD.Test. --ca "$CA")
+check "domain normalised" ok "$(field err "$out")"
+out=$(probe fetch "good.test/evil" --ca "$CA")
+check "URL injection refused" "rc=invalid argument" "$(first "$out")"
+# each fetch is one request; several in one process
+before=$(count_fetches good.test)
+out=$(probe fetch good.test --ca "$CA" --repeat 3)
+check "repeat: three fetches ok" 3 "$(grep -c '^err=ok' <<<"$out")"
+check "repeat: three requests counted" $((before + 3)) "$(count_fetches good.test)"
+
+# set_policy: new content, and a domain new to the world
+set_policy good.test "$(printf 'version: STSv1\nmode: testing\nmx: new.example.test\nmax_age: 600\n')"
+out=$(probe fetch good.test --ca "$CA" --body)
+check "set_policy: new content" "mx: new.example.test" "$(grep -F 'mx: new' <<<"$out")"
+set_policy added.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 600\n')"
+out=$(probe fetch added.test --ca "$CA")
+check "set_policy: new domain fetched" ok "$(field err "$out")"
+txt "set_policy: new domain TXT" _mta-sts.added.test "status=answer sec=insecure n=1" "v=STSv1; id=1;"
+break_policy_host added.test
+check "break_policy_host" connect "$(field err "$(probe fetch added.test --ca "$CA")")"
+fix_policy_host added.test
+check "fix_policy_host" ok "$(field err "$(probe fetch added.test --ca "$CA")")"
+
+summary
