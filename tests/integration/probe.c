@@ -10,13 +10,18 @@
  *                     err= tlsrpt= http= len= detail="..."
  *                     (with --body the body follows on stdout)
  * Common options: --resolv-conf FILE, --dns-timeout-ms N, --repeat N (the
- * same lookup N times in one process, for leak and reuse checks).
+ * same lookup N times in one process on one handle, for leak and reuse
+ * checks), --fork (DNS: lookup, fork, the child does --repeat lookups on
+ * the inherited handle between "child" and "parent" lines, then the parent
+ * does one more).
  * Exit status 0 when the operation ran (whatever its outcome), 1 on a
  * returned error status (printed as rc=), 2 on usage errors.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dns.h"
 #include "fetch.h"
@@ -28,7 +33,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: probe txt|mx|tlsa NAME [--resolv-conf F] [--dns-timeout-ms N]\n"
 		"       probe fetch DOMAIN [--ca FILE] [--timeout-ms N] [--body]\n"
-		"       common: [--repeat N] [--verbose]\n");
+		"       common: [--repeat N] [--fork] [--verbose]\n");
 }
 
 static long num(const char *s)
@@ -43,17 +48,12 @@ static long num(const char *s)
 	return v;
 }
 
-static int do_dns(const char *what, const char *name, struct dns_opts *o)
+/* One lookup on d, printed.  Returns 0 or 1 (error status printed). */
+static int lookup(struct dns *d, const char *what, const char *name)
 {
-	struct dns *d = NULL;
 	int rc;
 	size_t i;
 
-	rc = dns_create(&d, o);
-	if (rc != MT_OK) {
-		printf("rc=%s\n", mt_strerror(rc));
-		return 1;
-	}
 	if (strcmp(what, "txt") == 0) {
 		struct dns_txt t;
 
@@ -84,12 +84,49 @@ static int do_dns(const char *what, const char *name, struct dns_opts *o)
 			printf("status=%s sec=%s n=%zu\n", dns_status_str(t.status),
 			       dns_sec_str(t.sec), t.n);
 	}
-	dns_destroy(d);
+	if (rc != MT_OK)
+		printf("rc=%s\n", mt_strerror(rc));
+	fflush(stdout);
+	return rc == MT_OK ? 0 : 1;
+}
+
+/* repeat lookups on one handle; with dofork, after the first one a child
+ * uses the same handle (dns.c must make itself a new context), then the
+ * parent goes on with its own. */
+static int do_dns(const char *what, const char *name, struct dns_opts *o,
+		  long repeat, int dofork)
+{
+	struct dns *d = NULL;
+	long i;
+	int rc, st;
+	pid_t pid;
+
+	rc = dns_create(&d, o);
 	if (rc != MT_OK) {
 		printf("rc=%s\n", mt_strerror(rc));
 		return 1;
 	}
-	return 0;
+	rc = lookup(d, what, name);
+	if (rc == 0 && dofork) {
+		pid = fork();
+		if (pid == 0) {
+			printf("child\n");
+			for (i = 0; i < repeat && rc == 0; i++)
+				rc = lookup(d, what, name);
+			dns_destroy(d);
+			_exit(rc);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid ||
+		    !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = 1;
+		printf("parent\n");
+	}
+	for (i = 1; i < repeat && rc == 0; i++)
+		rc = lookup(d, what, name);
+	if (rc == 0 && dofork)
+		rc = lookup(d, what, name);
+	dns_destroy(d);
+	return rc;
 }
 
 static int do_fetch(const char *domain, struct fetch_opts *o, int body)
@@ -119,7 +156,7 @@ int main(int argc, char **argv)
 	struct fetch_opts fopts;
 	const char *what, *name;
 	long repeat = 1, i;
-	int body = 0, a, rc = 0;
+	int body = 0, dofork = 0, a, rc = 0;
 
 	memset(&dopts, 0, sizeof(dopts));
 	memset(&fopts, 0, sizeof(fopts));
@@ -150,6 +187,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[a], "--repeat") == 0 && v) {
 			repeat = num(v);
 			a++;
+		} else if (strcmp(argv[a], "--fork") == 0) {
+			dofork = 1;
 		} else if (strcmp(argv[a], "--body") == 0) {
 			body = 1;
 		} else if (strcmp(argv[a], "--verbose") == 0) {
@@ -169,8 +208,7 @@ int main(int argc, char **argv)
 			rc = do_fetch(name, &fopts, body);
 	} else if (strcmp(what, "txt") == 0 || strcmp(what, "mx") == 0 ||
 		   strcmp(what, "tlsa") == 0) {
-		for (i = 0; i < repeat && rc == 0; i++)
-			rc = do_dns(what, name, &dopts);
+		rc = do_dns(what, name, &dopts, repeat, dofork);
 	} else {
 		usage();
 		return 2;

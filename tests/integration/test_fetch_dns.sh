@@ -44,12 +44,21 @@ check "txt timeout (no answer)" "status=tempfail sec=insecure n=0" "$(first "$ou
 out=$(probe txt "bad name" 2>&1)
 check "txt invalid name refused" "rc=invalid argument" "$(first "$out")"
 
-# every probe is one query reaching the server; repeated lookups in one
-# process reuse one context
+# each process asks the server once; repeated lookups in one process reuse
+# one context, whose cache honours the TTL
 before=$(count_txt_queries good.test)
+probe txt _mta-sts.good.test >/dev/null
+probe txt _mta-sts.good.test >/dev/null
+check "two processes: two queries counted" $((before + 2)) "$(count_txt_queries good.test)"
 out=$(probe txt _mta-sts.good.test --repeat 3)
 check "repeat: three answers" 3 "$(grep -c '^status=answer' <<<"$out")"
-check "repeat: three queries counted" $((before + 3)) "$(count_txt_queries good.test)"
+check "repeat: one query within the TTL" $((before + 3)) "$(count_txt_queries good.test)"
+
+# fork: the child must not use the parent's resolver context (whose thread
+# stayed in the parent); both go on answering
+out=$(probe txt _mta-sts.good.test --fork --repeat 2)
+check "fork: parent, child x2, parent x2" "answer child answer answer parent answer answer" \
+	"$(grep -v '^rec=' <<<"$out" | sed 's/^status=\([a-z]*\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
 
 # run-time changes through lib.sh reach the resolver at once
 set_txt_id good.test 7
@@ -147,5 +156,32 @@ break_policy_host added.test
 check "break_policy_host" connect "$(field err "$(probe fetch added.test --ca "$CA")")"
 fix_policy_host added.test
 check "fix_policy_host" ok "$(field err "$(probe fetch added.test --ca "$CA")")"
+
+# --- valgrind: no leak and no memory error on the real network paths -------
+VG="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible
+ --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99"
+if ! command -v valgrind >/dev/null; then
+	check "valgrind installed" yes no
+else
+	vg() {	# vg LABEL PROBE-ARGS...
+		local label=$1 out rc
+		shift
+		# shellcheck disable=SC2086
+		out=$(wx $VG "$PROBE" "$@" 2>&1)
+		rc=$?
+		check "valgrind clean: $label" 0 "$rc"
+		[ "$rc" -eq 0 ] || echo "$out" | head -20
+	}
+	vg "txt x2" txt _mta-sts.multi.test --repeat 2
+	vg "txt servfail" txt _mta-sts.servfail.test
+	vg "txt timeout" txt _mta-sts.timeout.test --dns-timeout-ms 300
+	vg "mx" mx mx.test
+	vg "tlsa" tlsa mx1.example.test
+	vg "fetch ok x2" fetch good.test --ca "$CA" --repeat 2
+	vg "fetch streaming cap" fetch fchunked.test --ca "$CA"
+	vg "fetch bad certificate" fetch fexpired.test --ca "$CA"
+	vg "fetch TLS 1.0" fetch ftls10.test --ca "$CA"
+	vg "fetch timeout" fetch fslow.test --ca "$CA" --timeout-ms 1000
+fi
 
 summary
