@@ -324,12 +324,9 @@ static enum dns_sec sec_of(const struct ub_result *r)
 	return r->secure ? DNS_SEC_SECURE : DNS_SEC_INSECURE;
 }
 
-/* Join the character-strings of one TXT rdata into out (capacity
- * DNS_TXT_MAX + 1).  RFC 7208 §3.3 / RFC 8461 §3.1: the strings of one
- * record are concatenated with nothing between them.  Returns the joined
- * length; -1 for malformed rdata; -2 when the record is longer than
- * DNS_TXT_MAX. */
-static long txt_join(const unsigned char *rd, size_t rdlen, char *out)
+/* RFC 1035 §3.3.14, RFC 8461 §3.1: the character-strings of one record
+ * are concatenated with nothing between them. */
+long dns_txt_rdata_join(const unsigned char *rd, size_t rdlen, char *out)
 {
 	size_t off = 0, o = 0, l;
 
@@ -337,8 +334,12 @@ static long txt_join(const unsigned char *rd, size_t rdlen, char *out)
 		l = rd[off++];
 		if (l > rdlen - off)
 			return -1;
-		if (l > DNS_TXT_MAX - o)
+		if (l > DNS_TXT_MAX - o) {
+			/* what fits, so the cut record is well defined */
+			memcpy(out + o, rd + off, DNS_TXT_MAX - o);
+			out[DNS_TXT_MAX] = '\0';
 			return -2;
+		}
 		memcpy(out + o, rd + off, l);
 		o += l;
 		off += l;
@@ -379,47 +380,31 @@ static int txt_versioned(const unsigned char *rd, size_t rdlen)
 	return rdlen >= 3 && rd[0] >= 2 && rd[1] == 'v' && rd[2] == '=';
 }
 
-int dns_txt(struct dns *d, const char *name, struct dns_txt *out)
+int dns_txt_from_rdata(char *const *data, const int *len,
+		       struct dns_txt *out)
 {
-	struct ub_result *r = NULL;
-	enum dns_status st;
-	char *tmp = NULL;
+	char *tmp;
 	size_t seen = 0;
 	long jl;
-	int rc, i, pass, total = 0;
+	int rc = MT_OK, i, pass;
 
-	memset(out, 0, sizeof(*out));
-	out->status = DNS_TEMPFAIL;
-	if (d == NULL || name == NULL)
-		return MT_EINVAL;
-	rc = resolve(d, name, RR_TYPE_TXT, &r, &st);
-	if (rc != MT_OK)
-		goto out;
-	out->status = st;
-	out->sec = sec_of(r);
-	if (st != DNS_ANSWER)
-		goto out;
 	tmp = mem_alloc(DNS_TXT_MAX + 1);
-	if (tmp == NULL) {
-		rc = MT_ENOMEM;
-		goto out;
-	}
+	if (tmp == NULL)
+		return MT_ENOMEM;
 	/* Two passes: version-tagged records ("v=...") first, so that a
 	 * record set over DNS_MAX_RECORDS cannot push a second v=STSv1
 	 * record out and make the first look unique (RFC 8461 §3.1). */
 	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; r->data[i] != NULL; i++) {
-			const unsigned char *rd = (const unsigned char *)r->data[i];
-			size_t rdlen = r->len[i] > 0 ? (size_t)r->len[i] : 0;
+		for (i = 0; data[i] != NULL; i++) {
+			const unsigned char *rd = (const unsigned char *)data[i];
+			size_t rdlen = len[i] > 0 ? (size_t)len[i] : 0;
 
-			if (pass == 0)
-				total++;
 			if (txt_versioned(rd, rdlen) != (pass == 0))
 				continue;
 			seen++;
 			if (out->n == DNS_MAX_RECORDS)
 				continue;
-			jl = txt_join(rd, rdlen, tmp);
+			jl = dns_txt_rdata_join(rd, rdlen, tmp);
 			if (jl == -1)
 				continue;	/* malformed: not a record */
 			if (jl == -2) {
@@ -435,22 +420,41 @@ int dns_txt(struct dns *d, const char *name, struct dns_txt *out)
 		}
 	}
 	if (seen > out->n)
-		log_msg(LOG_LVL_WARN, "event=dns-txt-truncated name=%s records=%d kept=%zu",
-			name, total, out->n);
-	if (out->n == 0)
-		out->status = DNS_NODATA;
+		log_msg(LOG_LVL_WARN, "event=dns-txt-truncated records=%zu kept=%zu",
+			seen, out->n);
 out:
 	if (rc != MT_OK)
 		dns_txt_clear(out);
 	mem_free(tmp);
+	return rc;
+}
+
+int dns_txt(struct dns *d, const char *name, struct dns_txt *out)
+{
+	struct ub_result *r = NULL;
+	enum dns_status st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->status = DNS_TEMPFAIL;
+	if (d == NULL || name == NULL)
+		return MT_EINVAL;
+	rc = resolve(d, name, RR_TYPE_TXT, &r, &st);
+	if (rc != MT_OK)
+		goto out;
+	out->status = st;
+	out->sec = sec_of(r);
+	if (st != DNS_ANSWER)
+		goto out;
+	rc = dns_txt_from_rdata(r->data, r->len, out);
+	if (rc == MT_OK && out->n == 0)
+		out->status = DNS_NODATA;
+out:
 	ub_resolve_free(r);
 	return rc;
 }
 
-/* Uncompressed wire-format name at rd[0..len) into dotted text in out
- * (DOMAIN_BUFSZ).  The root becomes "".  Returns 0, or -1 if malformed or
- * too long. */
-static int wire_name(const unsigned char *rd, size_t len, char *out)
+int dns_wire_name(const unsigned char *rd, size_t len, char *out)
 {
 	size_t off = 0, o = 0, l;
 
@@ -477,11 +481,30 @@ static int wire_name(const unsigned char *rd, size_t len, char *out)
 	return 0;
 }
 
+int dns_mx_rdata(const unsigned char *rd, size_t len, uint16_t *pref,
+		 char *host)
+{
+	char raw[DOMAIN_BUFSZ];
+
+	/* RFC 1035 §3.3.9: PREFERENCE (16 bits), EXCHANGE (a name) */
+	if (len < 3 || dns_wire_name(rd + 2, len - 2, raw) != 0)
+		return MT_EPARSE;
+	*pref = (uint16_t)(rd[0] << 8 | rd[1]);
+	/* RFC 7505: "MX 0 ." says the domain takes no mail; kept as an
+	 * empty host so callers can tell. */
+	if (raw[0] == '\0') {
+		host[0] = '\0';
+		return MT_OK;
+	}
+	/* not a host name: unusable */
+	return domain_normalise(raw, strlen(raw), host) == MT_OK ? MT_OK :
+								  MT_EPARSE;
+}
+
 int dns_mx(struct dns *d, const char *name, struct dns_mx *out)
 {
 	struct ub_result *r = NULL;
 	enum dns_status st;
-	char raw[DOMAIN_BUFSZ];
 	int rc, i;
 
 	memset(out, 0, sizeof(*out));
@@ -496,20 +519,11 @@ int dns_mx(struct dns *d, const char *name, struct dns_mx *out)
 	if (st != DNS_ANSWER)
 		goto out;
 	for (i = 0; r->data[i] != NULL && out->n < DNS_MAX_RECORDS; i++) {
-		const unsigned char *rd = (const unsigned char *)r->data[i];
 		size_t rdlen = r->len[i] > 0 ? (size_t)r->len[i] : 0;
-		size_t k = out->n;
 
-		if (rdlen < 3 || wire_name(rd + 2, rdlen - 2, raw) != 0)
-			continue;
-		out->pref[k] = (uint16_t)(rd[0] << 8 | rd[1]);
-		/* RFC 7505: "MX 0 ." says the domain takes no mail; kept as
-		 * an empty host so callers can tell. */
-		if (raw[0] == '\0')
-			out->host[k][0] = '\0';
-		else if (domain_normalise(raw, strlen(raw), out->host[k]) != MT_OK)
-			continue;	/* not a host name: unusable */
-		out->n++;
+		if (dns_mx_rdata((const unsigned char *)r->data[i], rdlen,
+				 &out->pref[out->n], out->host[out->n]) == MT_OK)
+			out->n++;
 	}
 	if (out->n == 0)
 		out->status = DNS_NODATA;

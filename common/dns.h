@@ -36,7 +36,7 @@ struct dns_mx {
 	enum dns_sec sec;
 	size_t n;
 	uint16_t pref[DNS_MAX_RECORDS];
-	char host[DNS_MAX_RECORDS][254];	/* normalised */
+	char host[DNS_MAX_RECORDS][254];	/* normalised; "" = null MX */
 };
 
 struct dns_tlsa {
@@ -64,6 +64,29 @@ void dns_txt_clear(struct dns_txt *t);
 int dns_mx(struct dns *d, const char *name, struct dns_mx *out);
 int dns_tlsa(struct dns *d, const char *host, unsigned port,
 	     struct dns_tlsa *out);
+
+/* Pure helpers over rdata as libunbound hands it over (uncompressed, no
+ * RDLENGTH), exposed for unit tests and fuzzing. */
+/* Join the character-strings of one TXT rdata into out (DNS_TXT_MAX + 1
+ * bytes, NUL-terminated).  Returns the joined length, -1 when malformed,
+ * -2 when longer than DNS_TXT_MAX (out then holds its first DNS_TXT_MAX
+ * bytes). */
+long dns_txt_rdata_join(const unsigned char *rd, size_t len, char *out);
+/* Fill out's records (out->n, rec, len; status/sec untouched; out zeroed
+ * or dns_txt_clear()ed before) from a
+ * NULL-terminated rdata array.  Records starting "v=" are taken first;
+ * at most DNS_MAX_RECORDS; malformed rdata skipped; a record over
+ * DNS_TXT_MAX is kept cut to DNS_TXT_MAX bytes ending in a NUL byte (it
+ * still counts, and never parses).  MT_OK or MT_ENOMEM (out emptied). */
+int dns_txt_from_rdata(char *const *data, const int *len,
+		       struct dns_txt *out);
+/* Uncompressed wire-format name into dotted text (DOMAIN_BUFSZ bytes); the
+ * root gives "".  0, or -1 when malformed or over 253 octets. */
+int dns_wire_name(const unsigned char *rd, size_t len, char *out);
+/* MX rdata into *pref and host (254 bytes, normalised; "" for the RFC 7505
+ * null MX).  MT_OK or MT_EPARSE. */
+int dns_mx_rdata(const unsigned char *rd, size_t len, uint16_t *pref,
+		 char *host);
 
 const char *dns_status_str(enum dns_status s);
 const char *dns_sec_str(enum dns_sec s);

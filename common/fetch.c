@@ -132,7 +132,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 /* RFC 8461 §3.2: media type "text/plain"; RFC 9110 §8.3.1: type and
  * subtype are case-insensitive, parameters may follow after ';',
  * optional whitespace around. */
-static int content_type_ok(const char *ct)
+int fetch_content_type_ok(const char *ct)
 {
 	static const char want[] = "text/plain";
 	size_t n = sizeof(want) - 1;
@@ -342,7 +342,7 @@ int fetch_policy(const char *domain, const struct fetch_opts *opts,
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
-	if (!content_type_ok(ct)) {
+	if (!fetch_content_type_ok(ct)) {
 		res->err = FETCH_ERR_CONTENT_TYPE;
 		snprintf(msg, sizeof(msg), "content type %s",
 			 ct ? ct : "missing");

@@ -50,6 +50,10 @@ const char *fetch_error_str(enum fetch_error e);
  * "sts-webpki-invalid", "sts-policy-fetch-error", ... */
 const char *fetch_error_tlsrpt(enum fetch_error e);
 
+/* RFC 8461 §3.2: is a Content-Type value media type text/plain (any case,
+ * parameters allowed)?  NULL (no header) is not.  Pure; for tests. */
+int fetch_content_type_ok(const char *ct);
+
 /* Process-wide libcurl init (curl_global_init); idempotent. */
 int fetch_global_init(void);
 
