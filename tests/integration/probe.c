@@ -9,7 +9,7 @@
  *   probe fetch DOMAIN [--ca FILE] [--timeout-ms N]
  *                     err= tlsrpt= http= len= detail="..."
  *                     (with --body the body follows on stdout)
- * Common options: --resolv-conf FILE, --dns-timeout-ms N, --repeat N (the
+ * Common options: --resolv-conf FILE, --trust-anchor FILE, --dns-timeout-ms N, --repeat N (the
  * same lookup N times in one process on one handle, for leak and reuse
  * checks), --fork (DNS: lookup, fork, the child does --repeat lookups on
  * the inherited handle between "child" and "parent" lines, then the parent
@@ -31,7 +31,8 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: probe txt|mx|tlsa NAME [--resolv-conf F] [--dns-timeout-ms N]\n"
+		"usage: probe txt|mx|tlsa NAME [--resolv-conf F] [--trust-anchor F]\n"
+		"       [--dns-timeout-ms N]\n"
 		"       probe fetch DOMAIN [--ca FILE] [--timeout-ms N] [--body]\n"
 		"       common: [--repeat N] [--fork] [--verbose]\n");
 }
@@ -180,6 +181,9 @@ int main(int argc, char **argv)
 			a++;
 		} else if (strcmp(argv[a], "--resolv-conf") == 0 && v) {
 			dopts.resolv_conf = v;
+			a++;
+		} else if (strcmp(argv[a], "--trust-anchor") == 0 && v) {
+			dopts.trust_anchor = v;
 			a++;
 		} else if (strcmp(argv[a], "--dns-timeout-ms") == 0 && v) {
 			dopts.timeout_ms = (int)num(v);

@@ -81,6 +81,29 @@ check "mx nodata" "status=nodata sec=insecure n=0" "$(first "$(probe mx good.tes
 check "tlsa one record" "status=answer sec=insecure n=1" "$(first "$(probe tlsa mx1.example.test)")"
 check "tlsa none" "status=nxdomain sec=insecure n=0" "$(first "$(probe tlsa mx2.example.test)")"
 
+# --- DNSSEC: a signed zone with its trust anchor, and with a wrong one ----------
+TA=$TW/dnssec/signed.test.ds
+BAD=$TW/dnssec/signed.test.wrong.ds
+out=$(probe txt _mta-sts.signed.test --trust-anchor "$TA")
+check "dnssec txt secure" "status=answer sec=secure n=1|rec=v=STSv1; id=signed1;" \
+	"$(tr '\n' '|' <<<"$out" | sed 's/|$//')"
+check "dnssec mx secure" "status=answer sec=secure n=1" \
+	"$(first "$(probe mx signed.test --trust-anchor "$TA")")"
+check "dnssec tlsa secure" "status=answer sec=secure n=1" \
+	"$(first "$(probe tlsa mx1.signed.test --trust-anchor "$TA")")"
+check "dnssec nxdomain proven" "status=nxdomain sec=secure n=0" \
+	"$(first "$(probe tlsa mx2.signed.test --trust-anchor "$TA")")"
+check "dnssec bogus txt: tempfail" "status=tempfail sec=bogus n=0" \
+	"$(first "$(probe txt _mta-sts.signed.test --trust-anchor "$BAD")")"
+check "dnssec bogus tlsa: tempfail" "status=tempfail sec=bogus n=0" \
+	"$(first "$(probe tlsa mx1.signed.test --trust-anchor "$BAD")")"
+check "dnssec bogus nxdomain: tempfail" "status=tempfail sec=bogus n=0" \
+	"$(first "$(probe txt _mta-sts.nothere.signed.test --trust-anchor "$BAD")")"
+check "outside the anchor: insecure" "status=answer sec=insecure n=1" \
+	"$(first "$(probe txt _mta-sts.good.test --trust-anchor "$TA")")"
+check "no anchor: insecure" "status=answer sec=insecure n=1" \
+	"$(first "$(probe txt _mta-sts.signed.test)")"
+
 # --- Policy fetch ------------------------------------------------------------
 fetch() {	# fetch LABEL DOMAIN WANT-ERR WANT-HTTP [WANT-LEN]
 	local out
@@ -177,6 +200,8 @@ else
 	vg "txt timeout" txt _mta-sts.timeout.test --dns-timeout-ms 300
 	vg "mx" mx mx.test
 	vg "tlsa" tlsa mx1.example.test
+	vg "dnssec secure" txt _mta-sts.signed.test --trust-anchor "$TA"
+	vg "dnssec bogus" txt _mta-sts.signed.test --trust-anchor "$BAD"
 	vg "fetch ok x2" fetch good.test --ca "$CA" --repeat 2
 	vg "fetch streaming cap" fetch fchunked.test --ca "$CA"
 	vg "fetch bad certificate" fetch fexpired.test --ca "$CA"

@@ -8,7 +8,8 @@
 #   world.sh exec CMD...      run CMD inside the namespace
 #
 # Needs root (network namespaces, port 53/443) and: ip unbound
-# unbound-control unbound-checkconf nginx certtool curl.  Anything missing
+# unbound-control unbound-checkconf nginx certtool curl ldns-keygen
+# ldns-signzone.  Anything missing
 # is an error (exit 1), never a silent skip.
 #
 # Environment (all optional; several worlds can run at once with distinct
@@ -36,6 +37,8 @@
 #   $TW/log/unbound.log  one line per query reaching unbound
 #   $TW/log/nginx-*.log  one access log per HTTPS server, Host first
 #   $TW/run/unbound.ctl  unbound-control socket (-c $TW/unbound.conf)
+#   $TW/dnssec/Z.ds      trust anchor of each signed zone Z (world/dnssec/Z);
+#                        Z.wrong.ds: a DS that makes Z bogus
 # Policy domains: every file in world/policies/ (and WORLD_EXTRA_POLICIES)
 # plus every D with an "mta-sts.D." record in the zone data.  Each gets
 # "mta-sts.D A 127.0.0.10" and '_mta-sts.D TXT "v=STSv1; id=1;"' unless the
@@ -65,7 +68,8 @@ nsx() { ip netns exec "$NS" "$@"; }
 preflight() {
 	[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, ports 53/443)"
 	local c
-	for c in ip unbound unbound-control unbound-checkconf nginx certtool curl; do
+	for c in ip unbound unbound-control unbound-checkconf nginx certtool curl \
+		ldns-keygen ldns-signzone; do
 		command -v "$c" >/dev/null ||
 			die "missing program $c (tools/install-deps.sh installs it)"
 	done
@@ -157,6 +161,33 @@ build_policies() {
 	chmod -R a+rX "$TW/www"
 }
 
+# Signed zones: each file world/dnssec/Z is zone Z in master format.  A
+# fresh key signs it; unbound serves it as an auth-zone (the "." static
+# local zone is made transparent for Z so the auth-zone answers).
+build_dnssec() {
+	local f z k w
+	mkdir -p "$TW/dnssec"
+	: > "$TW/auth-zones.conf"
+	for f in "$WORLD_DIR"/world/dnssec/*; do
+		[ -f "$f" ] || continue
+		z=$(basename "$f")
+		(
+			cd "$TW/dnssec"
+			k=$(ldns-keygen -a ECDSAP256SHA256 -k "$z")
+			w=$(ldns-keygen -a ECDSAP256SHA256 -k "$z")
+			cp "$f" "$z.zone"
+			cat "$k.key" >> "$z.zone"
+			ldns-signzone -f "$z.signed" "$z.zone" "$k" ||
+				exit 1
+			cp "$k.ds" "$z.ds"
+			cp "$w.ds" "$z.wrong.ds"
+		) || die "cannot sign zone $z"
+		echo "local-zone: \"$z.\" transparent" >> "$TW/zone.conf"
+		printf 'auth-zone:\n\tname: "%s."\n\tzonefile: "%s"\n\tfor-downstream: yes\n\tfor-upstream: no\n' \
+			"$z" "$TW/dnssec/$z.signed" >> "$TW/auth-zones.conf"
+	done
+}
+
 run_hooks() {	# run_hooks LIST
 	local h
 	for h in $1; do
@@ -176,6 +207,7 @@ start() {
 
 	build_zone
 	build_policies
+	build_dnssec
 	names=""
 	while read -r d; do names="$names mta-sts.$d"; done < "$TW/policy-domains"
 	# shellcheck disable=SC2086
