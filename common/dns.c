@@ -117,12 +117,20 @@ static int ctx_make(struct dns *d)
 	ctx = ub_ctx_create();
 	if (ctx == NULL)
 		return MT_ENOMEM;
+	/* libunbound would print to stderr, which inside an MTA may be
+	 * anything: failures are logged here, through log.h. */
+	ub_ctx_debugout(ctx, NULL);
 	err = ub_ctx_async(ctx, 1);
 	if (err == 0 && d->recursive) {
 		/* RFC 8461 §2: MTA-STS needs no DNSSEC, but DANE and the
 		 * TLSA lookups do; recursion validates from the root. */
 		ta = d->trust_anchor ? d->trust_anchor : DNS_ROOT_KEY;
 		err = ub_ctx_add_ta_file(ctx, ta);
+		/* Finalise now so that a bad trust anchor shows here, not
+		 * at the first lookup; invalid. is a static zone already
+		 * (RFC 6761 §6.4), re-adding it changes nothing. */
+		if (err == 0)
+			err = ub_ctx_zone_add(ctx, "invalid.", "static");
 	} else if (err == 0) {
 		err = ub_ctx_resolvconf(ctx, d->resolv_conf);
 		/* The forwarders are the administrator's choice: a local

@@ -3,8 +3,11 @@
  * each with the DNSSEC state and final vs temporary failure kept apart.
  *
  * One context per process; after fork() the first call re-creates it.
- * Resolver: /etc/resolv.conf by default (forwarding), full recursion with
- * the root trust anchor when configured.
+ * Resolver: /etc/resolv.conf by default (forwarding: the upstream answers
+ * every name, test. included; DNSSEC states only with opts->trust_anchor),
+ * full recursion with the root trust anchor when configured.  Lookups are
+ * bounded by opts->timeout_ms (default 5000).  A context caches answers
+ * for their TTL: repeated lookups in one process may not reach the server.
  */
 #ifndef MTASTS_DNS_H
 #define MTASTS_DNS_H

@@ -41,6 +41,11 @@ txt nxdomain _mta-sts.nxdomain.test "status=nxdomain sec=insecure n=0"
 txt servfail _mta-sts.servfail.test "status=tempfail sec=insecure n=0"
 out=$(probe txt _mta-sts.timeout.test --dns-timeout-ms 500)
 check "txt timeout (no answer)" "status=tempfail sec=insecure n=0" "$(first "$out")"
+out=$(probe txt _mta-sts.good.test --resolv-conf /nonexistent/resolv.conf)
+check "unreadable resolv.conf: configuration error" "rc=configuration error" "$(first "$out")"
+printf 'nameserver 127.0.0.1\n' > "$TW/resolv.alt"
+out=$(probe txt _mta-sts.good.test --resolv-conf "$TW/resolv.alt")
+check "resolv.conf given by path" "status=answer sec=insecure n=1" "$(first "$out")"
 out=$(probe txt "bad name" 2>&1)
 check "txt invalid name refused" "rc=invalid argument" "$(first "$out")"
 

@@ -233,6 +233,51 @@ static void t_create_bad_resolv(void)
 	dns_destroy(NULL);
 }
 
+/* Recursive mode loads the root trust anchor (Debian: dns-root-data);
+ * nothing is sent until a lookup. */
+static void t_create_recursive(void)
+{
+	struct dns *d = NULL;
+	struct dns_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.recursive = 1;
+	CU_ASSERT_EQUAL(dns_create(&d, &o), MT_OK);
+	CU_ASSERT_PTR_NOT_NULL(d);
+	dns_destroy(d);
+	o.trust_anchor = "/nonexistent/root.key";
+	CU_ASSERT_NOT_EQUAL(dns_create(&d, &o), MT_OK);
+	CU_ASSERT_PTR_NULL(d);
+}
+
+/* Arguments checked before anything is sent. */
+static void t_bad_args(void)
+{
+	struct dns *d = NULL;
+	struct dns_opts o;
+	struct dns_txt t;
+	struct dns_mx m;
+	struct dns_tlsa l;
+	char longname[300];
+
+	memset(&o, 0, sizeof(o));
+	o.recursive = 1;
+	CU_ASSERT_EQUAL_FATAL(dns_create(&d, &o), MT_OK);
+	CU_ASSERT_EQUAL(dns_txt(d, "a b.test", &t), MT_EINVAL);
+	CU_ASSERT_EQUAL(t.n, 0);
+	CU_ASSERT_EQUAL(t.status, DNS_TEMPFAIL);
+	CU_ASSERT_EQUAL(dns_txt(d, "", &t), MT_EINVAL);
+	CU_ASSERT_EQUAL(dns_txt(NULL, "x.test", &t), MT_EINVAL);
+	CU_ASSERT_EQUAL(dns_mx(d, "x.test\n", &m), MT_EINVAL);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CU_ASSERT_EQUAL(dns_mx(d, longname, &m), MT_EINVAL);
+	CU_ASSERT_EQUAL(dns_tlsa(d, "mx.test", 70000, &l), MT_EINVAL);
+	longname[250] = '\0';
+	CU_ASSERT_EQUAL(dns_tlsa(d, longname, 25, &l), MT_EINVAL);
+	dns_destroy(d);
+}
+
 static CU_TestInfo tests[] = {
 	{"txt rdata join", t_join},
 	{"txt rdata join cap", t_join_cap},
@@ -244,6 +289,8 @@ static CU_TestInfo tests[] = {
 	{"mx rdata", t_mx_rdata},
 	{"status names", t_names},
 	{"bad resolv.conf", t_create_bad_resolv},
+	{"recursive mode", t_create_recursive},
+	{"bad arguments", t_bad_args},
 	CU_TEST_INFO_NULL,
 };
 
