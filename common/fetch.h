@@ -54,7 +54,9 @@ const char *fetch_error_tlsrpt(enum fetch_error e);
  * parameters allowed)?  NULL (no header) is not.  Pure; for tests. */
 int fetch_content_type_ok(const char *ct);
 
-/* Process-wide libcurl init (curl_global_init); idempotent. */
+/* Process-wide libcurl init (curl_global_init); idempotent.  Not
+ * thread-safe (neither is curl_global_init): call it once before threads
+ * start; fetch_policy() calls it too, for single-threaded hosts. */
 int fetch_global_init(void);
 
 #endif
