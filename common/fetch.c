@@ -45,6 +45,7 @@
 struct sink {
 	struct buf body;
 	int too_big;
+	int nomem;
 };
 
 static const char *const error_names[] = {
@@ -121,9 +122,13 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 	struct sink *s = arg;
 	size_t n = size * nmemb;
 
-	if (buf_add(&s->body, p, n) != MT_OK) {
-		if (s->body.len + n > s->body.max)
+	int rc = buf_add(&s->body, p, n);
+
+	if (rc != MT_OK) {
+		if (rc == MT_ETOOBIG)
 			s->too_big = 1;
+		else
+			s->nomem = 1;
 		return 0;
 	}
 	return n;
@@ -265,6 +270,7 @@ int fetch_policy(const char *domain, const struct fetch_opts *opts,
 	res->err = FETCH_ERR_INTERNAL;
 	buf_init(&s.body, POLICY_MAX_BYTES);
 	s.too_big = 0;
+	s.nomem = 0;
 	errbuf[0] = '\0';
 
 	if (domain == NULL ||
@@ -308,7 +314,7 @@ int fetch_policy(const char *domain, const struct fetch_opts *opts,
 
 	c = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->http_status);
-	if (c == CURLE_OUT_OF_MEMORY) {
+	if (c == CURLE_OUT_OF_MEMORY || (c == CURLE_WRITE_ERROR && s.nomem)) {
 		rc = MT_ENOMEM;
 		goto out;
 	}

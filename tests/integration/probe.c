@@ -13,7 +13,8 @@
  * same lookup N times in one process on one handle, for leak and reuse
  * checks), --fork (DNS: lookup, fork, the child does --repeat lookups on
  * the inherited handle between "child" and "parent" lines, then the parent
- * does one more).
+ * does one more), --fail-alloc N (the allocation after the next N through
+ * mem.h fails: out-of-memory must be a status, never a crash or a leak).
  * Exit status 0 when the operation ran (whatever its outcome), 1 on a
  * returned error status (printed as rc=), 2 on usage errors.
  */
@@ -26,6 +27,7 @@
 #include "dns.h"
 #include "fetch.h"
 #include "log.h"
+#include "mem.h"
 #include "status.h"
 
 static void usage(void)
@@ -34,7 +36,7 @@ static void usage(void)
 		"usage: probe txt|mx|tlsa NAME [--resolv-conf F] [--trust-anchor F]\n"
 		"       [--dns-timeout-ms N]\n"
 		"       probe fetch DOMAIN [--ca FILE] [--timeout-ms N] [--body]\n"
-		"       common: [--repeat N] [--fork] [--verbose]\n");
+		"       common: [--repeat N] [--fork] [--fail-alloc N] [--verbose]\n");
 }
 
 static long num(const char *s)
@@ -156,7 +158,7 @@ int main(int argc, char **argv)
 	struct dns_opts dopts;
 	struct fetch_opts fopts;
 	const char *what, *name;
-	long repeat = 1, i;
+	long repeat = 1, failn = -1, i;
 	int body = 0, dofork = 0, a, rc = 0;
 
 	memset(&dopts, 0, sizeof(dopts));
@@ -191,6 +193,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[a], "--repeat") == 0 && v) {
 			repeat = num(v);
 			a++;
+		} else if (strcmp(argv[a], "--fail-alloc") == 0 && v) {
+			failn = num(v);
+			a++;
 		} else if (strcmp(argv[a], "--fork") == 0) {
 			dofork = 1;
 		} else if (strcmp(argv[a], "--body") == 0) {
@@ -208,10 +213,12 @@ int main(int argc, char **argv)
 			printf("rc=init\n");
 			return 1;
 		}
+		mem_fail_after(failn);
 		for (i = 0; i < repeat && rc == 0; i++)
 			rc = do_fetch(name, &fopts, body);
 	} else if (strcmp(what, "txt") == 0 || strcmp(what, "mx") == 0 ||
 		   strcmp(what, "tlsa") == 0) {
+		mem_fail_after(failn);
 		rc = do_dns(what, name, &dopts, repeat, dofork);
 	} else {
 		usage();

@@ -185,20 +185,37 @@ check "break_policy_host" connect "$(field err "$(probe fetch added.test --ca "$
 fix_policy_host added.test
 check "fix_policy_host" ok "$(field err "$(probe fetch added.test --ca "$CA")")"
 
+# --- out of memory at every allocation: a status, never a crash ------------
+oom_ok=0
+oom_bad=""
+for n in 0 1 2 3 4 5 6 7; do
+	for args in "txt _mta-sts.multi.test" "mx mx.test" "tlsa mx1.example.test" \
+		"fetch good.test --ca $CA"; do
+		# shellcheck disable=SC2086
+		out=$(probe $args --fail-alloc $n)
+		case $(first "$out") in
+		"rc=out of memory"|status=answer*|err=ok*) oom_ok=$((oom_ok + 1)) ;;
+		*) oom_bad="$oom_bad [$args --fail-alloc $n: $(first "$out")]" ;;
+		esac
+	done
+done
+check "allocation failures give ENOMEM or success" "" "$oom_bad"
+
 # --- valgrind: no leak and no memory error on the real network paths -------
 VG="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible
  --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99"
 if ! command -v valgrind >/dev/null; then
 	check "valgrind installed" yes no
 else
-	vg() {	# vg LABEL PROBE-ARGS...
-		local label=$1 out rc
+	vg() {	# vg LABEL PROBE-ARGS...: probe status 0, or 1 after ENOMEM
+		local label=$1 out rc want=0
 		shift
+		case " $* " in *" --fail-alloc "*) want=1 ;; esac
 		# shellcheck disable=SC2086
 		out=$(wx $VG "$PROBE" "$@" 2>&1)
 		rc=$?
-		check "valgrind clean: $label" 0 "$rc"
-		[ "$rc" -eq 0 ] || echo "$out" | head -20
+		check "valgrind clean: $label" "$want" "$rc"
+		[ "$rc" -eq "$want" ] || echo "$out" | head -20
 	}
 	vg "txt x2" txt _mta-sts.multi.test --repeat 2
 	vg "txt servfail" txt _mta-sts.servfail.test
@@ -212,6 +229,9 @@ else
 	vg "fetch bad certificate" fetch fexpired.test --ca "$CA"
 	vg "fetch TLS 1.0" fetch ftls10.test --ca "$CA"
 	vg "fetch timeout" fetch fslow.test --ca "$CA" --timeout-ms 1000
+	vg "txt out of memory" txt _mta-sts.multi.test --fail-alloc 2
+	vg "txt out of memory in records" txt _mta-sts.multi.test --fail-alloc 3
+	vg "fetch out of memory" fetch good.test --ca "$CA" --fail-alloc 0
 fi
 
 summary
