@@ -276,7 +276,8 @@ static int resolve(struct dns *d, const char *name, int type,
 		return err == UB_NOMEM ? MT_ENOMEM : MT_OK;
 	}
 	deadline = clock_mono_ms() + d->timeout_ms;
-	while (!q.done) {
+	err = 0;
+	while (!q.done && err == 0) {
 		left = deadline - clock_mono_ms();
 		if (left <= 0)
 			break;
@@ -285,20 +286,21 @@ static int resolve(struct dns *d, const char *name, int type,
 		pfd.revents = 0;
 		rc = poll(&pfd, 1, (int)left);
 		if (rc < 0 && errno != EINTR)
-			break;
-		if (rc > 0) {
+			err = UB_PIPE;
+		else if (rc > 0)
 			err = ub_process(d->ctx);
-			if (err != 0 && !q.done) {
-				q.done = 1;
-				q.err = err;
-			}
-		}
 	}
 	if (!q.done) {
-		/* The callback will not be called any more: nothing leaks. */
+		/* Deadline or a broken pipe: the query still points at q on
+		 * this stack, so it must be cancelled; the callback is then
+		 * never called and libunbound frees what it holds. */
 		ub_cancel(d->ctx, id);
-		log_msg(LOG_LVL_INFO, "event=dns-timeout name=%s type=%d timeout_ms=%d",
-			name, type, d->timeout_ms);
+		if (err != 0)
+			log_msg(LOG_LVL_WARN, "event=dns-error name=%s type=%d error=\"%s\"",
+				name, type, ub_strerror(err));
+		else
+			log_msg(LOG_LVL_INFO, "event=dns-timeout name=%s type=%d timeout_ms=%d",
+				name, type, d->timeout_ms);
 		return MT_OK;
 	}
 	if (q.err != 0) {
