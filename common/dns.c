@@ -223,6 +223,12 @@ static int name_ok(const char *name)
 	return 1;
 }
 
+static void log_error(const char *name, int type, int err)
+{
+	log_msg(LOG_LVL_WARN, "event=dns-error name=%s type=%d error=\"%s\"",
+		name, type, ub_strerror(err));
+}
+
 static void query_done(void *arg, int err, struct ub_result *res)
 {
 	struct dns_query *q = arg;
@@ -271,8 +277,7 @@ static int resolve(struct dns *d, const char *name, int type,
 	memset(&q, 0, sizeof(q));
 	err = start_query(d->ctx, name, type, &q, &id);
 	if (err != 0) {
-		log_msg(LOG_LVL_WARN, "event=dns-error name=%s type=%d error=\"%s\"",
-			name, type, ub_strerror(err));
+		log_error(name, type, err);
 		return err == UB_NOMEM ? MT_ENOMEM : MT_OK;
 	}
 	deadline = clock_mono_ms() + d->timeout_ms;
@@ -296,17 +301,16 @@ static int resolve(struct dns *d, const char *name, int type,
 		 * never called and libunbound frees what it holds. */
 		ub_cancel(d->ctx, id);
 		if (err != 0)
-			log_msg(LOG_LVL_WARN, "event=dns-error name=%s type=%d error=\"%s\"",
-				name, type, ub_strerror(err));
+			log_error(name, type, err);
 		else
-			log_msg(LOG_LVL_INFO, "event=dns-timeout name=%s type=%d timeout_ms=%d",
-				name, type, d->timeout_ms);
+			log_msg(LOG_LVL_INFO, "event=dns-timeout name=%s "
+				"type=%d timeout_ms=%d", name, type,
+				d->timeout_ms);
 		return MT_OK;
 	}
 	if (q.err != 0) {
 		ub_resolve_free(q.res);
-		log_msg(LOG_LVL_WARN, "event=dns-error name=%s type=%d error=\"%s\"",
-			name, type, ub_strerror(q.err));
+		log_error(name, type, q.err);
 		return q.err == UB_NOMEM ? MT_ENOMEM : MT_OK;
 	}
 	if (q.res == NULL)
@@ -406,7 +410,8 @@ int dns_txt_from_rdata(char *const *data, const int *len,
 	 * record out and make the first look unique (RFC 8461 §3.1). */
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; data[i] != NULL; i++) {
-			const unsigned char *rd = (const unsigned char *)data[i];
+			const unsigned char *rd =
+				(const unsigned char *)data[i];
 			size_t rdlen = len[i] > 0 ? (size_t)len[i] : 0;
 
 			if (txt_versioned(rd, rdlen) != (pass == 0))
@@ -430,8 +435,8 @@ int dns_txt_from_rdata(char *const *data, const int *len,
 		}
 	}
 	if (seen > out->n)
-		log_msg(LOG_LVL_WARN, "event=dns-txt-truncated records=%zu kept=%zu",
-			seen, out->n);
+		log_msg(LOG_LVL_WARN, "event=dns-txt-truncated records=%zu "
+			"kept=%zu", seen, out->n);
 out:
 	if (rc != MT_OK)
 		dns_txt_clear(out);
@@ -475,7 +480,7 @@ int dns_wire_name(const unsigned char *rd, size_t len, char *out)
 		if (l == 0)
 			break;
 		if (l > 63 || l > len - off)
-			return -1;	/* also rejects compression pointers */
+			return -1;	/* also catches compression */
 		if (o != 0) {
 			if (o + 1 > DOMAIN_MAX)
 				return -1;
@@ -529,10 +534,11 @@ int dns_mx(struct dns *d, const char *name, struct dns_mx *out)
 	if (st != DNS_ANSWER)
 		goto out;
 	for (i = 0; r->data[i] != NULL && out->n < DNS_MAX_RECORDS; i++) {
+		const unsigned char *rd = (const unsigned char *)r->data[i];
 		size_t rdlen = r->len[i] > 0 ? (size_t)r->len[i] : 0;
 
-		if (dns_mx_rdata((const unsigned char *)r->data[i], rdlen,
-				 &out->pref[out->n], out->host[out->n]) == MT_OK)
+		if (dns_mx_rdata(rd, rdlen, &out->pref[out->n],
+				 out->host[out->n]) == MT_OK)
 			out->n++;
 	}
 	if (out->n == 0)

@@ -306,7 +306,8 @@ int fetch_policy(const char *domain, const struct fetch_opts *opts,
 	}
 	c = set_options(h, url, opts, &s, hdrs, errbuf);
 	if (c != CURLE_OK) {
-		snprintf(msg, sizeof(msg), "curl option: %s", curl_easy_strerror(c));
+		snprintf(msg, sizeof(msg), "curl option: %s",
+			 curl_easy_strerror(c));
 		detail(res, msg);
 		rc = c == CURLE_OUT_OF_MEMORY ? MT_ENOMEM : MT_OK;
 		goto out;
@@ -370,7 +371,8 @@ out:
 	if (h != NULL)
 		curl_easy_cleanup(h);
 	log_msg(res->err == FETCH_OK ? LOG_LVL_DEBUG : LOG_LVL_INFO,
-		"event=fetch domain=%s result=%s http=%ld len=%zu detail=\"%s\"",
+		"event=fetch domain=%s result=%s http=%ld len=%zu "
+		"detail=\"%s\"",
 		dom, fetch_error_str(res->err), res->http_status,
 		res->body_len, res->detail);
 	return rc;

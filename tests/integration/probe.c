@@ -9,12 +9,13 @@
  *   probe fetch DOMAIN [--ca FILE] [--timeout-ms N]
  *                     err= tlsrpt= http= len= detail="..."
  *                     (with --body the body follows on stdout)
- * Common options: --resolv-conf FILE, --trust-anchor FILE, --dns-timeout-ms N, --repeat N (the
- * same lookup N times in one process on one handle, for leak and reuse
- * checks), --fork (DNS: lookup, fork, the child does --repeat lookups on
- * the inherited handle between "child" and "parent" lines, then the parent
- * does one more), --fail-alloc N (the allocation after the next N through
- * mem.h fails: out-of-memory must be a status, never a crash or a leak).
+ * Common options: --resolv-conf FILE, --trust-anchor FILE,
+ * --dns-timeout-ms N; --repeat N (the same lookup N times in one process
+ * on one handle, for leak and reuse checks); --fork (DNS: lookup, fork,
+ * the child does --repeat lookups on the inherited handle between "child"
+ * and "parent" lines, then the parent does one more); --fail-alloc N (the
+ * allocation after the next N through mem.h fails: out-of-memory must be
+ * a status, never a crash or a leak).
  * Exit status 0 when the operation ran (whatever its outcome), 1 on a
  * returned error status (printed as rc=), 2 on usage errors.
  */
@@ -33,10 +34,12 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: probe txt|mx|tlsa NAME [--resolv-conf F] [--trust-anchor F]\n"
-		"       [--dns-timeout-ms N]\n"
-		"       probe fetch DOMAIN [--ca FILE] [--timeout-ms N] [--body]\n"
-		"       common: [--repeat N] [--fork] [--fail-alloc N] [--verbose]\n");
+		"usage: probe txt|mx|tlsa NAME [--resolv-conf F]\n"
+		"         [--trust-anchor F] [--dns-timeout-ms N]\n"
+		"       probe fetch DOMAIN [--ca FILE] [--timeout-ms N]\n"
+		"         [--connect-timeout-ms N] [--body]\n"
+		"       common: [--repeat N] [--fork] [--fail-alloc N]"
+		" [--verbose]\n");
 }
 
 static long num(const char *s)
@@ -62,8 +65,9 @@ static int lookup(struct dns *d, const char *what, const char *name)
 
 		rc = dns_txt(d, name, &t);
 		if (rc == MT_OK) {
-			printf("status=%s sec=%s n=%zu\n", dns_status_str(t.status),
-			       dns_sec_str(t.sec), t.n);
+			printf("status=%s sec=%s n=%zu\n",
+			       dns_status_str(t.status), dns_sec_str(t.sec),
+			       t.n);
 			for (i = 0; i < t.n; i++)
 				printf("rec=%s\n", t.rec[i]);
 		}
@@ -73,8 +77,9 @@ static int lookup(struct dns *d, const char *what, const char *name)
 
 		rc = dns_mx(d, name, &m);
 		if (rc == MT_OK) {
-			printf("status=%s sec=%s n=%zu\n", dns_status_str(m.status),
-			       dns_sec_str(m.sec), m.n);
+			printf("status=%s sec=%s n=%zu\n",
+			       dns_status_str(m.status), dns_sec_str(m.sec),
+			       m.n);
 			for (i = 0; i < m.n; i++)
 				printf("mx=%u %s\n", (unsigned)m.pref[i],
 				       m.host[i][0] ? m.host[i] : ".");
@@ -84,8 +89,9 @@ static int lookup(struct dns *d, const char *what, const char *name)
 
 		rc = dns_tlsa(d, name, 25, &t);
 		if (rc == MT_OK)
-			printf("status=%s sec=%s n=%zu\n", dns_status_str(t.status),
-			       dns_sec_str(t.sec), t.n);
+			printf("status=%s sec=%s n=%zu\n",
+			       dns_status_str(t.status), dns_sec_str(t.sec),
+			       t.n);
 	}
 	if (rc != MT_OK)
 		printf("rc=%s\n", mt_strerror(rc));

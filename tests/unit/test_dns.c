@@ -33,7 +33,8 @@ static void t_join(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		long got = dns_txt_rdata_join(U(cases[i].rd), cases[i].len, out);
+		long got = dns_txt_rdata_join(U(cases[i].rd), cases[i].len,
+					      out);
 
 		CU_ASSERT_EQUAL(got, cases[i].want);
 		if (got >= 0 && cases[i].text)
@@ -170,7 +171,8 @@ static void t_wire_name(void)
 	unsigned char longname[300];
 	size_t i, o = 0;
 
-	CU_ASSERT_EQUAL(dns_wire_name(U("\x03mx1\x07" "example\x04test\x00"), 18, name), 0);
+	CU_ASSERT_EQUAL(dns_wire_name(U("\x03mx1\x07" "example\x04test\x00"),
+				      18, name), 0);
 	CU_ASSERT_STRING_EQUAL(name, "mx1.example.test");
 	CU_ASSERT_EQUAL(dns_wire_name(U("\x00"), 1, name), 0);
 	CU_ASSERT_STRING_EQUAL(name, "");
@@ -205,8 +207,8 @@ static void t_mx_rdata(void)
 	CU_ASSERT_STRING_EQUAL(host, "");	/* null MX */
 	CU_ASSERT_EQUAL(dns_mx_rdata(U("\x00\x0a"), 2, &pref, host), MT_EPARSE);
 	/* not a host name */
-	CU_ASSERT_EQUAL(dns_mx_rdata(U("\x00\x0a\x03" "a b\x00"), 7, &pref, host),
-			MT_EPARSE);
+	CU_ASSERT_EQUAL(dns_mx_rdata(U("\x00\x0a\x03" "a b\x00"), 7, &pref,
+				     host), MT_EPARSE);
 }
 
 static void t_names(void)

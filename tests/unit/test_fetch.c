@@ -32,22 +32,34 @@ static void t_content_type(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		CU_ASSERT_EQUAL(fetch_content_type_ok(cases[i].ct), cases[i].want);
+		CU_ASSERT_EQUAL(fetch_content_type_ok(cases[i].ct),
+				cases[i].want);
 }
 
 static void t_tlsrpt(void)
 {
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_CERT), "sts-webpki-invalid");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_DNS), "sts-policy-fetch-error");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_CONNECT), "sts-policy-fetch-error");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_TLS), "sts-policy-fetch-error");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_TIMEOUT), "sts-policy-fetch-error");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_REDIRECT), "sts-policy-fetch-error");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_STATUS), "sts-policy-fetch-error");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_CONTENT_TYPE), "sts-policy-invalid");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_TOO_BIG), "sts-policy-invalid");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(FETCH_ERR_INTERNAL), "sts-policy-fetch-error");
-	CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt((enum fetch_error)99), "sts-policy-fetch-error");
+	/* RFC 8460 §4.3.2.2 */
+	static const struct {
+		enum fetch_error e;
+		const char *want;
+	} cases[] = {
+		{FETCH_ERR_CERT, "sts-webpki-invalid"},
+		{FETCH_ERR_DNS, "sts-policy-fetch-error"},
+		{FETCH_ERR_CONNECT, "sts-policy-fetch-error"},
+		{FETCH_ERR_TLS, "sts-policy-fetch-error"},
+		{FETCH_ERR_TIMEOUT, "sts-policy-fetch-error"},
+		{FETCH_ERR_REDIRECT, "sts-policy-fetch-error"},
+		{FETCH_ERR_STATUS, "sts-policy-fetch-error"},
+		{FETCH_ERR_CONTENT_TYPE, "sts-policy-invalid"},
+		{FETCH_ERR_TOO_BIG, "sts-policy-invalid"},
+		{FETCH_ERR_INTERNAL, "sts-policy-fetch-error"},
+		{(enum fetch_error)99, "sts-policy-fetch-error"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CU_ASSERT_STRING_EQUAL(fetch_error_tlsrpt(cases[i].e),
+				       cases[i].want);
 }
 
 static void t_names(void)
@@ -55,9 +67,11 @@ static void t_names(void)
 	int e;
 
 	for (e = FETCH_OK; e <= FETCH_ERR_INTERNAL; e++)
-		CU_ASSERT_STRING_NOT_EQUAL(fetch_error_str((enum fetch_error)e), "unknown");
+		CU_ASSERT_STRING_NOT_EQUAL(fetch_error_str((enum fetch_error)e),
+					   "unknown");
 	CU_ASSERT_STRING_EQUAL(fetch_error_str(FETCH_ERR_TOO_BIG), "too-big");
-	CU_ASSERT_STRING_EQUAL(fetch_error_str((enum fetch_error)99), "unknown");
+	CU_ASSERT_STRING_EQUAL(fetch_error_str((enum fetch_error)99),
+			       "unknown");
 }
 
 /* Names that cannot be a policy domain never reach libcurl: nothing is
@@ -65,8 +79,8 @@ static void t_names(void)
 static void t_bad_domain(void)
 {
 	static const char *bad[] = {
-		"", "a..b", "good.test/evil", "good.test:8443", "user@good.test",
-		"good.test?x", "-x.test", "a b.test",
+		"", "a..b", "good.test/evil", "good.test:8443",
+		"user@good.test", "good.test?x", "-x.test", "a b.test",
 	};
 	struct fetch_result r;
 	size_t i;
