@@ -138,13 +138,14 @@ static int ctx_make(struct dns *d)
 		if (err == 0)
 			err = ub_ctx_set_option(ctx, "do-not-query-localhost:",
 						"no");
+		if (err == 0 && d->trust_anchor)
+			err = ub_ctx_add_ta_file(ctx, d->trust_anchor);
 		/* Forwarding, the upstream resolver has the last word, as it
 		 * has for the MTA's own lookups: libunbound must not answer
 		 * names a site may really use (RFC 6761 test., RFC 8375
-		 * home.arpa.) from its built-in NXDOMAIN zones. */
-		if (err == 0 && d->trust_anchor)
-			err = ub_ctx_add_ta_file(ctx, d->trust_anchor);
-		/* (last: removing a zone finalises the configuration) */
+		 * home.arpa.) from its built-in NXDOMAIN zones.  Last:
+		 * removing a zone finalises the configuration, so errors
+		 * (unreadable trust anchor) show here. */
 		if (err == 0)
 			err = ub_ctx_zone_remove(ctx, "test.");
 		if (err == 0)
