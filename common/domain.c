@@ -104,16 +104,21 @@ int domain_pattern_normalise(const char *in, size_t len, char *out)
 	if (in == NULL || out == NULL)
 		return MT_EINVAL;
 	if (len >= 2 && in[0] == '*' && in[1] == '.') {
-		/* the rest must itself be a valid name */
-		if (len - 2 + 2 > DOMAIN_MAX + (in[len - 1] == '.'))
-			return MT_ETOOBIG;
-		rc = domain_normalise(in + 2, len - 2, out + 2);
+		char rest[DOMAIN_BUFSZ];
+		size_t rlen;
+
+		/* The rest must itself be a valid name.  It is normalised
+		 * into its own buffer: a U-label rest grows when converted
+		 * to A-labels and could otherwise run past out. */
+		rc = domain_normalise(in + 2, len - 2, rest);
 		if (rc != MT_OK)
 			return rc;
-		if (strlen(out + 2) + 2 > DOMAIN_MAX)
+		rlen = strlen(rest);
+		if (rlen + 2 > DOMAIN_MAX)
 			return MT_ETOOBIG;
 		out[0] = '*';
 		out[1] = '.';
+		memcpy(out + 2, rest, rlen + 1);
 		return MT_OK;
 	}
 	return domain_normalise(in, len, out);

@@ -15,8 +15,9 @@
  *   version: STSv1 | mode: testing|enforce|none | max_age: 1*10DIGIT
  *   mx: ["*."] Domain | ext-name: ext-value
  *   sts-policy-ext-name  = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
- *   sts-policy-ext-value = sts-policy-vchar *(*WSP sts-policy-vchar)
- *   sts-policy-vchar     = %x21-7E / UTF8-2 / UTF8-3 / UTF8-4
+ *   sts-policy-ext-value = sts-policy-vchar
+ *                          [*(%x20 / sts-policy-vchar) sts-policy-vchar]
+ *   sts-policy-vchar     = VCHAR / UTF8-2 / UTF8-3 / UTF8-4
  *   sts-policy-term      = LF / CRLF
  *
  * Field names are case-sensitive (%s in the ABNF).
@@ -169,13 +170,17 @@ static void mx_pitfall(struct diag_list *d, unsigned line, const char *v,
 	char shown[80];
 	size_t i, digits_dots = 1;
 
-	snprintf(shown, sizeof(shown), "%.*s", (int)(n < 60 ? n : 60), v);
+	/* at most 60 bytes of the value, control characters (NUL too)
+	 * shown as '?', always terminated */
+	for (i = 0; i < n && i < 60; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		shown[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	shown[i] = '\0';
 	for (i = 0; i < n; i++)
 		if (!((v[i] >= '0' && v[i] <= '9') || v[i] == '.'))
 			digits_dots = 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] == 0x7f)
-			shown[i < sizeof(shown) - 1 ? i : sizeof(shown) - 1] = '?';
 	if (n > 0 && (v[0] == '[' || digits_dots || memchr(v, ':', n) != NULL)) {
 		if (memmem(v, n, "://", 3) != NULL)
 			diag_add(d, DIAG_ERROR, "mx-url", line,
@@ -264,6 +269,7 @@ int policy_parse(const char *buf, size_t len, struct policy *out,
 {
 	const unsigned char *p = (const unsigned char *)buf;
 	struct seen seen = { 0, 0, 0 };
+	int first_field = 1;
 	struct buf mx;
 	size_t off = 0;
 	unsigned line = 0, n_mx = 0, bad = 0;
@@ -374,6 +380,15 @@ int policy_parse(const char *buf, size_t len, struct policy *out,
 				continue;
 			}
 		}
+		/* The ABNF lets fields come in any order; publishers' guides
+		 * (and some receivers) expect version first: say so, do not
+		 * reject (docs/conformance.md). */
+		if (first_field) {
+			first_field = 0;
+			if (!(klen == 7 && memcmp(key, "version", 7) == 0))
+				diag_add(d, DIAG_WARNING, "version-not-first", line,
+					 "the first field should be 'version: STSv1'");
+		}
 		if (vstart >= vend) {
 			diag_add(d, DIAG_ERROR, "value-empty", line,
 				 "'%.*s' has no value", (int)klen, key);
@@ -478,17 +493,17 @@ int policy_parse(const char *buf, size_t len, struct policy *out,
 			}
 		} else {
 			/* sts-policy-extension: the value is VCHAR / UTF-8 with
-			 * inner WSP; ignored by senders */
+			 * inner spaces (not tabs); ignored by senders */
 			for (size_t i = vstart; i < vend;) {
 				size_t l = 1;
 
 				if (p[i] >= 0x80)
 					l = utf8_seq(p + i, vend - i);
-				else if (!(is_wsp(p[i]) || (p[i] >= 0x21 && p[i] <= 0x7e)))
+				else if (!(p[i] == ' ' || (p[i] >= 0x21 && p[i] <= 0x7e)))
 					l = 0;
 				if (l == 0) {
 					diag_add(d, DIAG_ERROR, "ext-value-invalid", line,
-						 "field '%.*s' has a value with control characters or invalid UTF-8",
+						 "field '%.*s' has a value with a tab, control characters or invalid UTF-8",
 						 (int)(klen < 40 ? klen : 40), key);
 					bad++;
 					goto next;
