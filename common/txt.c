@@ -20,7 +20,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "domain.h"
 #include "status.h"
 #include "txt.h"
 
@@ -290,23 +292,49 @@ static int check_uri(const char *u, size_t n, struct tlsrpt_uri *out,
 		}
 	}
 	if (n > 7 && strncasecmp(u, "mailto:", 7) == 0) {
-		const char *at = memchr(u + 7, '@', n - 7);
+		/* RFC 6068: mailto:addr-spec[?hfields]; one address, whose
+		 * domain must be a host name a report can be mailed to */
+		const char *end = memchr(u + 7, '?', n - 7);
+		const char *at;
+		char dom[DOMAIN_BUFSZ];
 
-		if (at == NULL || at == u + 7 || at == u + n - 1 ||
-		    memchr(at + 1, '@', (size_t)(u + n - at - 1)) != NULL) {
+		if (end == NULL)
+			end = u + n;
+		at = memchr(u + 7, '@', (size_t)(end - u - 7));
+		if (at == NULL || at == u + 7 || at == end - 1 ||
+		    memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL ||
+		    domain_normalise(at + 1, (size_t)(end - at - 1), dom) != MT_OK) {
 			diag_add(d, DIAG_ERROR, "tlsrpt-mailto-invalid", recno,
-				 "mailto: URI needs one address local@domain");
+				 "mailto: URI needs one address local@domain with a valid domain");
 			return -1;
 		}
 		out->scheme = TLSRPT_MAILTO;
 	} else if (n > 8 && strncasecmp(u, "https://", 8) == 0) {
-		size_t h = 8;
+		/* RFC 3986 authority: [userinfo@]host[:port] */
+		size_t h = 8, e, hs;
+		char dom[DOMAIN_BUFSZ];
 
 		while (h < n && u[h] != '/' && u[h] != '?' && u[h] != '#')
 			h++;
-		if (h == 8) {
+		hs = 8;
+		for (size_t k = 8; k < h; k++)
+			if (u[k] == '@')
+				hs = k + 1;
+		e = h;
+		if (hs < h && u[hs] != '[') {
+			const char *colon = memchr(u + hs, ':', h - hs);
+
+			if (colon != NULL) {
+				e = (size_t)(colon - u);
+				for (size_t k = e + 1; k < h; k++)
+					if (u[k] < '0' || u[k] > '9')
+						e = hs;	/* bad port: invalid */
+			}
+		}
+		if (hs >= e || (u[hs] != '[' &&
+				domain_normalise(u + hs, e - hs, dom) != MT_OK)) {
 			diag_add(d, DIAG_ERROR, "tlsrpt-https-invalid", recno,
-				 "https: URI has no host");
+				 "https: URI needs a valid host name");
 			return -1;
 		}
 		out->scheme = TLSRPT_HTTPS;

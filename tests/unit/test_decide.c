@@ -1,0 +1,113 @@
+/*
+ * test_decide.c - the verdict table of design.md: (policy, mode, MX, DANE)
+ * -> verdict and reason.  RFC 8461 §4.1 (MX matching), §5 (testing vs
+ * enforce), §2 (DANE is never overridden).  Table-driven.
+ */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "decide.h"
+
+/* patterns: "mx1.example.com", "*.example.net" */
+static const char blob[] = "mx1.example.com\0*.example.net\0";
+#define BLOB blob, (uint32_t)(sizeof(blob) - 1)
+
+struct dcase {
+	const char *label;
+	bool have;
+	enum policy_mode mode;
+	const char *host;
+	enum dane_state dane;
+	enum verdict want;
+	const char *reason;
+};
+
+static const struct dcase cases[] = {
+	{ "no policy", false, POLICY_MODE_ENFORCE, "mx1.example.com", DANE_NONE,
+	  VERDICT_NONE, "no-policy" },
+	{ "no policy, DANE", false, POLICY_MODE_ENFORCE, "mx1.example.com",
+	  DANE_USABLE, VERDICT_NONE, "no-policy" },
+	{ "mode none", true, POLICY_MODE_NONE, "mx1.example.com", DANE_NONE,
+	  VERDICT_NONE, "mode-none" },
+	{ "mode none, unlisted MX", true, POLICY_MODE_NONE, "evil.example.org",
+	  DANE_NONE, VERDICT_NONE, "mode-none" },
+	{ "enforce, exact match", true, POLICY_MODE_ENFORCE, "mx1.example.com",
+	  DANE_NONE, VERDICT_REQUIRE_TLS, "mx-match" },
+	{ "enforce, wildcard match", true, POLICY_MODE_ENFORCE, "a.example.net",
+	  DANE_NONE, VERDICT_REQUIRE_TLS, "mx-match" },
+	{ "enforce, wildcard base", true, POLICY_MODE_ENFORCE, "example.net",
+	  DANE_NONE, VERDICT_REFUSE_MX, "mx-mismatch" },
+	{ "enforce, wildcard two labels", true, POLICY_MODE_ENFORCE,
+	  "a.b.example.net", DANE_NONE, VERDICT_REFUSE_MX, "mx-mismatch" },
+	{ "enforce, unlisted", true, POLICY_MODE_ENFORCE, "mx2.example.com",
+	  DANE_NONE, VERDICT_REFUSE_MX, "mx-mismatch" },
+	{ "enforce, DANE wins", true, POLICY_MODE_ENFORCE, "mx1.example.com",
+	  DANE_USABLE, VERDICT_DANE, "dane" },
+	{ "enforce, DANE on unlisted MX", true, POLICY_MODE_ENFORCE,
+	  "mx2.example.com", DANE_USABLE, VERDICT_DANE, "dane" },
+	{ "testing, match", true, POLICY_MODE_TESTING, "mx1.example.com",
+	  DANE_NONE, VERDICT_REPORT_ONLY, "testing" },
+	{ "testing, unlisted", true, POLICY_MODE_TESTING, "mx2.example.com",
+	  DANE_NONE, VERDICT_REPORT_ONLY, "testing-mx-mismatch" },
+	{ "testing, DANE", true, POLICY_MODE_TESTING, "mx1.example.com",
+	  DANE_USABLE, VERDICT_DANE, "dane" },
+	{ NULL, false, 0, NULL, 0, 0, NULL },
+};
+
+static void test_table(void)
+{
+	for (const struct dcase *t = cases; t->label; t++) {
+		const char *reason = NULL;
+		enum verdict v = decide(t->have, t->mode, BLOB, t->host, t->dane,
+					&reason);
+
+		if (v != t->want || strcmp(reason, t->reason) != 0)
+			fprintf(stderr, "\n  case '%s': %s/%s\n", t->label,
+				verdict_str(v), reason);
+		CU_ASSERT_EQUAL(v, t->want);
+		CU_ASSERT_STRING_EQUAL(reason, t->reason);
+		/* reason may be NULL */
+		CU_ASSERT_EQUAL(decide(t->have, t->mode, BLOB, t->host, t->dane,
+				       NULL), t->want);
+	}
+}
+
+static void test_words(void)
+{
+	CU_ASSERT_STRING_EQUAL(verdict_str(VERDICT_NONE), "none");
+	CU_ASSERT_STRING_EQUAL(verdict_str(VERDICT_REQUIRE_TLS), "require-tls");
+	CU_ASSERT_STRING_EQUAL(verdict_str(VERDICT_REFUSE_MX), "refuse-mx");
+	CU_ASSERT_STRING_EQUAL(verdict_str(VERDICT_REPORT_ONLY), "report-only");
+	CU_ASSERT_STRING_EQUAL(verdict_str(VERDICT_DANE), "dane");
+	CU_ASSERT_STRING_EQUAL(verdict_str((enum verdict)99), "unknown");
+}
+
+/* Enforce with an empty pattern list cannot happen after policy_parse,
+ * but a decision over it fails closed: refuse, never require nothing. */
+static void test_fail_closed(void)
+{
+	const char *reason;
+
+	CU_ASSERT_EQUAL(decide(true, POLICY_MODE_ENFORCE, NULL, 0,
+			       "mx1.example.com", DANE_NONE, &reason),
+			VERDICT_REFUSE_MX);
+	CU_ASSERT_EQUAL(decide(true, (enum policy_mode)42, BLOB,
+			       "mx1.example.com", DANE_NONE, &reason),
+			VERDICT_NONE);
+	CU_ASSERT_STRING_EQUAL(reason, "no-policy");
+}
+
+static CU_TestInfo tests[] = {
+	{ "verdict table", test_table },
+	{ "verdict words", test_words },
+	{ "fail closed", test_fail_closed },
+	CU_TEST_INFO_NULL,
+};
+
+int register_tests(void)
+{
+	CUNIT_SUITE("decide", tests);
+	return 0;
+}
