@@ -200,7 +200,12 @@ start() {
 	local names ip d
 	preflight
 	[ -e "/run/netns/$NS" ] && die "namespace $NS exists: run 'NS=$NS TW=... world.sh stop' first"
-	trap 'echo "world.sh: start failed, cleaning up" >&2; stop >/dev/null 2>&1 || true' ERR
+	# any failure from here on (die, or a command under set -e) undoes
+	# what was started
+	trap 'rc=$?; if [ $rc -ne 0 ]; then
+		echo "world.sh: start failed, cleaning up" >&2
+		stop >/dev/null 2>&1 || true
+	fi' EXIT
 	rm -rf "$TW"
 	mkdir -p "$TW"/{run,log,unbound,www,nginx,certs}
 	chmod 755 "$TW"
@@ -229,7 +234,7 @@ start() {
 	wait_port 127.0.0.1 53
 	for ip in $HTTPS_IPS; do wait_port "$ip" 443; done
 	run_hooks "${WORLD_HOOK_START:-}"
-	trap - ERR
+	trap - EXIT
 	echo "world up: TW=$TW NS=$NS"
 }
 
