@@ -39,8 +39,14 @@ txt mixed _mta-sts.mixed.test "status=answer sec=insecure n=2" "v=STSv1; id=mixe
 txt nodata _mta-sts.nodata.test "status=nodata sec=insecure n=0"
 txt nxdomain _mta-sts.nxdomain.test "status=nxdomain sec=insecure n=0"
 txt servfail _mta-sts.servfail.test "status=tempfail sec=insecure n=0"
-out=$(probe txt _mta-sts.timeout.test --dns-timeout-ms 500)
-check "txt timeout (no answer)" "status=tempfail sec=insecure n=0" "$(first "$out")"
+out=$(probe txt _mta-sts.timeout.test --dns-timeout-ms 500 --verbose)
+check "txt timeout (no answer)" "status=tempfail sec=insecure n=0" \
+	"$(grep '^status=' <<<"$out")"
+check_match "txt timeout: the deadline ended it" \
+	"event=dns-timeout name=_mta-sts.timeout.test type=16 timeout_ms=500" "$out"
+out=$(probe txt _mta-sts.servfail.test --verbose)
+check "txt servfail: an answer, not the deadline" "" \
+	"$(grep -o 'event=dns-timeout' <<<"$out")"
 out=$(probe txt _mta-sts.good.test --resolv-conf /nonexistent/resolv.conf)
 check "unreadable resolv.conf: configuration error" "rc=configuration error" "$(first "$out")"
 printf 'nameserver 127.0.0.1\n' > "$TW/resolv.alt"
