@@ -126,8 +126,9 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Edit distance <= 2 between short ASCII strings, case-insensitive:
- * enough to say "did you mean". */
+/* Close enough to say "did you mean": equal but for case and '-' for '_',
+ * or an edit distance of 1 (2 for words of 7 letters or more, so that a
+ * real extension such as "note" is not taken for "mode"). */
 static int near(const char *a, size_t la, const char *b)
 {
 	size_t lb = strlen(b), i, j;
@@ -158,7 +159,8 @@ static int near(const char *a, size_t la, const char *b)
 			d[i][j] = m;
 		}
 	}
-	return d[la][lb] <= 2 && !(la == lb && memcmp(a, b, la) == 0);
+	return d[la][lb] <= (lb >= 7 ? 2u : 1u) &&
+	       !(la == lb && memcmp(a, b, la) == 0);
 }
 
 static const char *const known_keys[] = { "version", "mode", "max_age", "mx" };
@@ -457,7 +459,7 @@ int policy_parse(const char *buf, size_t len, struct policy *out,
 						ascii = 0;
 				if (!ascii)
 					diag_add(d, DIAG_WARNING, "mx-ulabel", line,
-						 "mx '%s' written as a U-label; senders compare its A-label",
+						 "mx written as a U-label; senders compare its A-label form '%s'",
 						 norm);
 				if (val[n - 1] == '.')
 					diag_add(d, DIAG_WARNING, "mx-trailing-dot", line,
