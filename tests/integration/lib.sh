@@ -12,7 +12,10 @@
 #   count_txt_queries D  TXT queries for _mta-sts.D that reached unbound
 #   count_queries NAME TYPE   queries for NAME/TYPE that reached unbound
 #   count_fetches D      requests for https://mta-sts.D/.well-known/mta-sts.txt
-#                        seen by any HTTPS server of the world
+#                        seen by any HTTPS server of the world (nginx logs a
+#                        request when it ends it: at once for a complete
+#                        answer, up to ~1 s late for a transfer the client
+#                        aborted on the rate-limited fslow.test server)
 # Changing the world while it runs (takes effect at once, no restart)
 #   set_policy D TEXT    publish TEXT as D's policy; a domain new to the
 #                        world also gets its A + TXT records and a place in
