@@ -40,7 +40,8 @@ struct fetch_result {
 };
 
 /* domain normalised.  Returns MT_OK (res->err says how it went),
- * MT_ENOMEM. */
+ * MT_ENOMEM, or MT_EINVAL when domain is not a host name (nothing is
+ * fetched).  res is always filled; fetch_result_clear() it. */
 int fetch_policy(const char *domain, const struct fetch_opts *opts,
 		 struct fetch_result *res);
 void fetch_result_clear(struct fetch_result *res);
