@@ -1,0 +1,329 @@
+/*
+ * exim_dlfunc.c - the Exim ${dlfunc} adapter over the public API.
+ *
+ * Entry points (Exim's dlfunc signature int f(uschar **yield, int argc,
+ * uschar *argv[])), each taking the mtasts config path first:
+ *
+ *   mtasts_exim_route CONF DOMAIN       for the router's address_data
+ *       ""  no enforced policy (none, testing, no policy): opportunistic
+ *       "<; !^(?i)mx1\.example\.net$ ; !^(?i)[^.]+\.example\.net$ ; *"
+ *           enforce: an ignore_target_hosts list keeping only policy MXs
+ *   mtasts_exim_mode CONF DOMAIN        "enforce", "testing" or "none"
+ *   mtasts_exim_event CONF EVENT DOMAIN HOST IP CIPHER CV DATA
+ *       records TLS outcomes for TLS-RPT; always yields "" with OK.
+ *
+ * Why address_data (see docs/exim.md): a failing expansion inside a
+ * transport host list counts as "not listed" and fails open, while a failed
+ * address_data expansion defers the address.  So the one decision per
+ * address happens here and everything later only reads $address_data.
+ *
+ * Outcomes map to Exim codes through ONE table (outcome_code).  Exim writes
+ * every code but OK and FAIL to the panic log, so ERROR is kept for what the
+ * administrator must fix (a missing or broken config file), and routine
+ * outcomes (answers, "defer this address") use OK and FAIL.
+ *
+ * Trusts: the engine's policies, which were validated by the parser; the mx
+ * patterns are re-validated here anyway before they become host-list syntax
+ * (a hostile policy must never inject ';', '!', '*' or regex text).  Yields
+ * are a closed vocabulary plus validated patterns: never remote text.
+ *
+ * State: one handle per process, opened on first use for a config path and
+ * kept (Exim dlopens the module once per process and forks for deliveries;
+ * the handle survives fork, the cache re-attaches lazily).  Exim processes
+ * are single-threaded.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "mtasts.h"
+
+/* Exim's dlfunc codes (local_scan.h), repeated so the module builds without
+ * the Exim headers; checked against them when they are present. */
+#define EXIM_OK 0
+#define EXIM_DEFER 1
+#define EXIM_FAIL 2
+#define EXIM_ERROR 3
+#define EXIM_FAIL_FORCED 4
+
+#ifdef MTASTS_HAVE_LOCAL_SCAN
+#define DLFUNC_IMPL
+#include <local_scan.h>
+_Static_assert(OK == EXIM_OK && DEFER == EXIM_DEFER && FAIL == EXIM_FAIL &&
+	       ERROR == EXIM_ERROR && FAIL_FORCED == EXIM_FAIL_FORCED,
+	       "Exim dlfunc codes");
+#else
+extern unsigned char *string_copy_function(const unsigned char *);
+#endif
+/* Weak: the module must also dlopen(RTLD_NOW) into a non-Exim process. */
+#pragma weak string_copy_function
+
+#define YIELD_MAX 65536
+
+enum outcome {
+	OUT_ANSWER,	/* the yield is the answer */
+	OUT_DEFER,	/* the address must be deferred; yield = message */
+	OUT_MISCONFIG,	/* the administrator must act: panic-logged */
+};
+
+/* The only place outcomes become Exim codes. */
+static const int outcome_code[] = {
+	[OUT_ANSWER] = EXIM_OK,		/* value inserted */
+	[OUT_DEFER] = EXIM_FAIL,	/* expansion fails: address_data or
+					 * a router condition defers */
+	[OUT_MISCONFIG] = EXIM_ERROR,	/* as FAIL, plus the panic log */
+};
+
+/* Non-Exim hosts (tests, other MTAs calling these by mistake) get a
+ * per-process buffer instead of Exim's pool. */
+static char fallback_yield[YIELD_MAX];
+
+static struct mtasts *cached_h;
+static char cached_path[1024];
+
+int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
+	__attribute__((visibility("default")));
+int mtasts_exim_mode(unsigned char **yield, int argc, unsigned char *argv[])
+	__attribute__((visibility("default")));
+int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
+	__attribute__((visibility("default")));
+
+static int finish(unsigned char **yield, enum outcome o, const char *text)
+{
+	if (string_copy_function) {
+		*yield = string_copy_function((const unsigned char *)text);
+	} else {
+		snprintf(fallback_yield, sizeof(fallback_yield), "%s", text);
+		*yield = (unsigned char *)fallback_yield;
+	}
+	return outcome_code[o];
+}
+
+/* The handle for this config path; NULL with *rc set on failure. */
+static struct mtasts *handle(const char *path, int *rc)
+{
+	*rc = MTASTS_OK;
+	if (cached_h && strcmp(cached_path, path) == 0)
+		return cached_h;
+	mtasts_close(cached_h);
+	cached_h = NULL;
+	if (strlen(path) >= sizeof(cached_path)) {
+		*rc = MTASTS_EINVAL;
+		return NULL;
+	}
+	*rc = mtasts_open(&cached_h, path[0] ? path : NULL);
+	if (*rc != MTASTS_OK) {
+		cached_h = NULL;
+		return NULL;
+	}
+	snprintf(cached_path, sizeof(cached_path), "%s", path);
+	return cached_h;
+}
+
+static int misconfig(unsigned char **yield, const char *what, int rc)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "MTA-STS: %s: %s", what,
+		 mtasts_strerror(rc));
+	return finish(yield, OUT_MISCONFIG, msg);
+}
+
+/* LDH label of 1..63 octets. */
+static int label_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A host name of LDH labels, or "*." and one: the only shapes that may
+ * reach the host list. */
+static int pattern_ok(const char *p)
+{
+	const char *s = p, *dot;
+	size_t len = strlen(p);
+
+	if (len == 0 || len > 253)
+		return 0;
+	if (s[0] == '*') {
+		if (s[1] != '.')
+			return 0;
+		s += 2;
+	}
+	for (;;) {
+		dot = strchr(s, '.');
+		if (!label_ok(s, dot ? (size_t)(dot - s) : strlen(s)))
+			return 0;
+		if (dot == NULL)
+			return 1;
+		s = dot + 1;
+	}
+}
+
+/* "<; !^(?i)a\.b$ ; !^(?i)[^.]+\.c\.d$ ; *": every MX whose name matches
+ * no pattern is ignored (RFC 8461 §4.1 matching; a wildcard stands for
+ * exactly one left-most label). */
+static int host_list(const char *mx, struct buf *b)
+{
+	const char *p;
+	int rc;
+
+	rc = buf_adds(b, "<;");
+	for (p = mx; rc == MTASTS_OK && *p; p += strlen(p) + 1) {
+		const char *s = p;
+
+		if (!pattern_ok(p))
+			return MTASTS_EPARSE;
+		rc = buf_adds(b, " !^(?i)");
+		if (rc == MTASTS_OK && s[0] == '*') {
+			rc = buf_adds(b, "[^.]+\\.");
+			s += 2;
+		}
+		for (; rc == MTASTS_OK && *s; s++)
+			rc = *s == '.' ? buf_adds(b, "\\.") : buf_add(b, s, 1);
+		if (rc == MTASTS_OK)
+			rc = buf_adds(b, "$ ;");
+	}
+	if (rc == MTASTS_OK)
+		rc = buf_adds(b, " *");
+	return rc;
+}
+
+int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
+{
+	static char mx[YIELD_MAX / 2];
+	struct mtasts_policy pol;
+	struct mtasts *h;
+	struct buf b;
+	int rc, ret;
+
+	if (argc != 2)
+		return finish(yield, OUT_MISCONFIG,
+			      "MTA-STS: mtasts_exim_route takes CONFIG DOMAIN");
+	h = handle((const char *)argv[0], &rc);
+	if (h == NULL)
+		return misconfig(yield, "cannot open the configuration", rc);
+	rc = mtasts_policy(h, (const char *)argv[1], &pol, mx, sizeof(mx));
+	if (rc == MTASTS_EPARSE)	/* not a domain: no policy can exist */
+		return finish(yield, OUT_ANSWER, "");
+	if (rc != MTASTS_OK)
+		/* MTASTS_EPOLICY, or a failure where an enforced policy may
+		 * exist: never send in clear (design.md) */
+		return finish(yield, OUT_DEFER,
+			      "MTA-STS: policy cannot be applied now");
+	if (!pol.have_policy || pol.mode != MTASTS_MODE_ENFORCE)
+		return finish(yield, OUT_ANSWER, "");
+	buf_init(&b, YIELD_MAX - 1);
+	rc = host_list(mx, &b);
+	if (rc == MTASTS_OK)
+		ret = finish(yield, OUT_ANSWER, b.data);
+	else
+		ret = finish(yield, OUT_DEFER,
+			     "MTA-STS: enforced policy has unusable mx patterns");
+	buf_free(&b);
+	return ret;
+}
+
+int mtasts_exim_mode(unsigned char **yield, int argc, unsigned char *argv[])
+{
+	struct mtasts_policy pol;
+	struct mtasts *h;
+	int rc;
+
+	if (argc != 2)
+		return finish(yield, OUT_MISCONFIG,
+			      "MTA-STS: mtasts_exim_mode takes CONFIG DOMAIN");
+	h = handle((const char *)argv[0], &rc);
+	if (h == NULL)
+		return misconfig(yield, "cannot open the configuration", rc);
+	rc = mtasts_policy(h, (const char *)argv[1], &pol, NULL, 0);
+	if (rc == MTASTS_EPARSE)
+		return finish(yield, OUT_ANSWER, "none");
+	if (rc != MTASTS_OK)
+		return finish(yield, OUT_DEFER,
+			      "MTA-STS: policy cannot be applied now");
+	return finish(yield, OUT_ANSWER,
+		      pol.have_policy ? mtasts_mode_str(pol.mode) : "none");
+}
+
+static int has_word(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; hay && *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A TLS failure text from msg:host:defer -> RFC 8460 §4.3 result type, or
+ * NULL when the text is not about TLS verification (connection errors,
+ * missing STARTTLS: that one is recorded from smtp:ehlo). */
+static const char *classify_defer(const char *t)
+{
+	if (!has_word(t, "certificate") && !has_word(t, "TLS session"))
+		return NULL;
+	if (has_word(t, "expired"))
+		return "certificate-expired";
+	if (has_word(t, "certificate invalid") || has_word(t, "not trusted") ||
+	    has_word(t, "issuer"))
+		return "certificate-not-trusted";
+	if (has_word(t, "name"))
+		return "certificate-host-mismatch";
+	return "validation-failure";
+}
+
+int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
+{
+	const char *ev, *domain, *host, *ip, *cipher, *cv, *data;
+	struct mtasts *h;
+	int rc;
+
+	/* Reporting never affects delivery: every path yields "" with OK. */
+	if (argc != 8)
+		return finish(yield, OUT_ANSWER, "");
+	ev = (const char *)argv[1];
+	domain = (const char *)argv[2];
+	host = (const char *)argv[3];
+	ip = (const char *)argv[4];
+	cipher = (const char *)argv[5];
+	cv = (const char *)argv[6];
+	data = (const char *)argv[7];
+	if (!domain || !*domain || !host || !*host || !ev)
+		return finish(yield, OUT_ANSWER, "");
+	h = handle((const char *)argv[0], &rc);
+	if (h == NULL)
+		return finish(yield, OUT_ANSWER, "");
+	if (strcmp(ev, "smtp:ehlo") == 0) {
+		struct mtasts_policy pol;
+		int ok = cv && strcmp(cv, "1") == 0;
+
+		/* Without a policy, any TLS session is a success (RFC 8460
+		 * §4.3: validation is only required by a policy). */
+		if (!ok && (mtasts_policy(h, domain, &pol, NULL, 0) !=
+			    MTASTS_OK || !pol.have_policy ||
+			    pol.mode == MTASTS_MODE_NONE))
+			ok = 1;
+		if (cipher && *cipher)	/* the EHLO after STARTTLS */
+			mtasts_report_result(h, domain, host, ip, ok,
+					     "validation-failure");
+		else if (!has_word(data, "STARTTLS"))
+			mtasts_report_result(h, domain, host, ip, 0,
+					     "starttls-not-supported");
+	} else if (strcmp(ev, "msg:host:defer") == 0) {
+		const char *type = classify_defer(data);
+
+		if (type)
+			mtasts_report_result(h, domain, host, ip, 0, type);
+	}
+	return finish(yield, OUT_ANSWER, "");
+}

@@ -1,0 +1,389 @@
+/* test_api.c - the built module as a host sees it: dlopen(RTLD_NOW) of
+ * $MTASTS_BUILD_ROOT/plugin/mtasts.so (no Exim symbol needed), the exact
+ * exported symbol set (read from the ELF dynamic symbol table), version
+ * and strings, decisions from config overrides (no network), TLS-RPT
+ * recording, and the Exim dlfunc entry points called directly. */
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../plugin/mtasts.h"
+#include "cunit_main.h"
+
+typedef int dlfunc_fn(unsigned char **yield, int argc, unsigned char *argv[]);
+
+static void *so;
+static char so_path[1024], dir[128], conf[256];
+
+/* The exported API: sorted, exact. */
+static const char *const expected[] = {
+	"mtasts_abi_version", "mtasts_close", "mtasts_decide",
+	"mtasts_exim_event", "mtasts_exim_mode", "mtasts_exim_route",
+	"mtasts_mode_str", "mtasts_open", "mtasts_policy",
+	"mtasts_report_result", "mtasts_strerror", "mtasts_verdict_str",
+	"mtasts_version",
+};
+#define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
+
+static void *sym(const char *name)
+{
+	void *p = dlsym(so, name);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	return p;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Names of the defined global/weak functions and objects in .dynsym. */
+static size_t dynsyms(const char *path, const char **out, size_t max)
+{
+	struct stat st;
+	const unsigned char *m;
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *sh;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return 0;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return 0;
+	eh = (const Elf64_Ehdr *)(const void *)m;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64)
+		return 0;
+	sh = (const Elf64_Shdr *)(const void *)(m + eh->e_shoff);
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		const Elf64_Sym *s;
+		const char *str;
+		size_t cnt;
+
+		if (sh[i].sh_type != SHT_DYNSYM)
+			continue;
+		s = (const Elf64_Sym *)(const void *)(m + sh[i].sh_offset);
+		str = (const char *)m + sh[sh[i].sh_link].sh_offset;
+		cnt = sh[i].sh_size / sizeof(Elf64_Sym);
+		for (size_t k = 0; k < cnt; k++) {
+			int bind = ELF64_ST_BIND(s[k].st_info);
+			int type = ELF64_ST_TYPE(s[k].st_info);
+
+			if (s[k].st_shndx == SHN_UNDEF ||
+			    s[k].st_shndx == SHN_ABS ||
+			    (bind != STB_GLOBAL && bind != STB_WEAK) ||
+			    (type != STT_FUNC && type != STT_OBJECT))
+				continue;
+			if (n < max)
+				out[n] = str + s[k].st_name;
+			n++;
+		}
+	}
+	/* the mapping stays: out points into it (a test process) */
+	return n;
+}
+
+static void t_symbols(void)
+{
+	const char *got[64];
+	size_t n = dynsyms(so_path, got, 64);
+
+	CU_ASSERT_EQUAL_FATAL(n, N_EXPECTED);
+	qsort(got, n, sizeof(got[0]), cmp);
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT_STRING_EQUAL(got[i], expected[i]);
+		/* and each one resolves through the dynamic linker */
+		CU_ASSERT_PTR_NOT_NULL(dlsym(so, expected[i]));
+	}
+	/* internals stay hidden */
+	CU_ASSERT_PTR_NULL(dlsym(so, "engine_policy"));
+	CU_ASSERT_PTR_NULL(dlsym(so, "config_load"));
+	CU_ASSERT_PTR_NULL(dlsym(so, "mt_strerror"));
+}
+
+static void t_version(void)
+{
+	const char *(*version)(void);
+	int (*abi)(void);
+	char want[32];
+
+	*(void **)&version = sym("mtasts_version");
+	*(void **)&abi = sym("mtasts_abi_version");
+
+	snprintf(want, sizeof(want), "%d.%d.%d", MTASTS_VERSION_MAJOR,
+		 MTASTS_VERSION_MINOR, MTASTS_VERSION_PATCH);
+	CU_ASSERT_STRING_EQUAL(version(), want);
+	CU_ASSERT_EQUAL(abi(), MTASTS_ABI_VERSION);
+}
+
+static void t_strings(void)
+{
+	const char *(*se)(int);
+	const char *(*vs)(enum mtasts_verdict);
+	const char *(*ms)(enum mtasts_mode);
+
+	*(void **)&se = sym("mtasts_strerror");
+	*(void **)&vs = sym("mtasts_verdict_str");
+	*(void **)&ms = sym("mtasts_mode_str");
+
+	for (int c = 0; c >= MTASTS_EPOLICY; c--) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(se(c));
+		CU_ASSERT_STRING_NOT_EQUAL(se(c), se(-1000));
+		if (c < 0)
+			CU_ASSERT_STRING_NOT_EQUAL(se(c), se(c + 1));
+	}
+	CU_ASSERT_PTR_NOT_NULL(se(-1000));
+	CU_ASSERT_PTR_NOT_NULL(se(5));
+	CU_ASSERT_STRING_EQUAL(vs(MTASTS_VERDICT_NONE), "none");
+	CU_ASSERT_STRING_EQUAL(vs(MTASTS_VERDICT_REQUIRE_TLS), "require-tls");
+	CU_ASSERT_STRING_EQUAL(vs(MTASTS_VERDICT_REFUSE_MX), "refuse-mx");
+	CU_ASSERT_STRING_EQUAL(vs(MTASTS_VERDICT_REPORT_ONLY), "report-only");
+	CU_ASSERT_STRING_EQUAL(vs(MTASTS_VERDICT_DANE), "dane");
+	CU_ASSERT_STRING_EQUAL(ms(MTASTS_MODE_ENFORCE), "enforce");
+	CU_ASSERT_STRING_EQUAL(ms(MTASTS_MODE_TESTING), "testing");
+	CU_ASSERT_STRING_EQUAL(ms(MTASTS_MODE_NONE), "none");
+}
+
+struct fns {
+	int (*open)(struct mtasts **, const char *);
+	void (*close)(struct mtasts *);
+	int (*decide)(struct mtasts *, const char *, const char *,
+		      struct mtasts_decision *);
+	int (*policy)(struct mtasts *, const char *, struct mtasts_policy *,
+		      char *, size_t);
+	int (*report)(struct mtasts *, const char *, const char *,
+		      const char *, int, const char *);
+};
+
+static void get_fns(struct fns *f)
+{
+	*(void **)&f->open = sym("mtasts_open");
+	*(void **)&f->close = sym("mtasts_close");
+	*(void **)&f->decide = sym("mtasts_decide");
+	*(void **)&f->policy = sym("mtasts_policy");
+	*(void **)&f->report = sym("mtasts_report_result");
+}
+
+static void t_open_errors(void)
+{
+	struct fns f;
+	struct mtasts *h = (struct mtasts *)&f;
+	int rc;
+
+	get_fns(&f);
+	rc = f.open(&h, "/nonexistent/mtasts.conf");
+	CU_ASSERT(rc == MTASTS_EIO || rc == MTASTS_ECONFIG);
+	CU_ASSERT_PTR_NULL(h);
+	CU_ASSERT_EQUAL(f.open(NULL, conf), MTASTS_EINVAL);
+	f.close(NULL);
+}
+
+static void t_decide(void)
+{
+	struct fns f;
+	struct mtasts *h = NULL;
+	struct mtasts_decision d;
+	struct mtasts_policy p;
+	char mx[128];
+
+	get_fns(&f);
+	CU_ASSERT_EQUAL_FATAL(f.open(&h, conf), MTASTS_OK);
+
+	CU_ASSERT_EQUAL(f.decide(h, "example.net", "MX1.example.net.", &d),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_REQUIRE_TLS);
+	CU_ASSERT_EQUAL(d.mode, MTASTS_MODE_ENFORCE);
+	CU_ASSERT_EQUAL(d.have_policy, 1);
+	CU_ASSERT_STRING_EQUAL(d.matched, "mx1.example.net");
+	CU_ASSERT_STRING_EQUAL(d.reason, "mx-match");
+	CU_ASSERT_STRING_EQUAL(d.source, "override");
+
+	CU_ASSERT_EQUAL(f.decide(h, "example.net", "a.b.example.net", &d),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_REFUSE_MX);
+	CU_ASSERT_STRING_EQUAL(d.matched, "");
+	CU_ASSERT_EQUAL(f.decide(h, "example.net", "mx9.w.example.net", &d),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_REQUIRE_TLS);
+	CU_ASSERT_STRING_EQUAL(d.matched, "*.w.example.net");
+
+	CU_ASSERT_EQUAL(f.decide(h, "t.example", "mx.t.example", &d), MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_REPORT_ONLY);
+	CU_ASSERT_EQUAL(d.mode, MTASTS_MODE_TESTING);
+
+	CU_ASSERT_EQUAL(f.decide(h, "n.example", "mx.n.example", &d), MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_NONE);
+
+	CU_ASSERT_EQUAL(f.decide(h, "example.net", "bad host", &d),
+			MTASTS_EPARSE);
+	CU_ASSERT_EQUAL(f.decide(h, NULL, "mx", &d), MTASTS_EINVAL);
+
+	/* the patterns, and a buffer too small for them */
+	CU_ASSERT_EQUAL(f.policy(h, "example.net", &p, mx, sizeof(mx)),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(p.n_mx, 2);
+	CU_ASSERT_EQUAL(p.mode, MTASTS_MODE_ENFORCE);
+	CU_ASSERT_EQUAL(memcmp(mx, "mx1.example.net\0*.w.example.net\0\0", 33), 0);
+	CU_ASSERT_EQUAL(f.policy(h, "example.net", &p, mx, 10), MTASTS_ETOOBIG);
+	CU_ASSERT_EQUAL(f.policy(h, "example.net", &p, NULL, 0), MTASTS_OK);
+	f.close(h);
+}
+
+static void t_report(void)
+{
+	struct fns f;
+	struct mtasts *h = NULL;
+	char path[256], line[1024], cmd[300];
+	FILE *p;
+	int lines = 0, fail = 0, ok = 0;
+
+	get_fns(&f);
+	CU_ASSERT_EQUAL_FATAL(f.open(&h, conf), MTASTS_OK);
+	CU_ASSERT_EQUAL(f.report(h, "example.net", "mx1.example.net",
+				 "192.0.2.1", 1, NULL), MTASTS_OK);
+	CU_ASSERT_EQUAL(f.report(h, "example.net", "mx2.example.net",
+				 "192.0.2.2", 0, "certificate-expired"),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(f.report(h, "example.net", "mx2.example.net", NULL, 0,
+				 "no-such-result"), MTASTS_EINVAL);
+	CU_ASSERT_EQUAL(f.report(h, "example.net", "mx2.example.net", NULL, 0,
+				 NULL), MTASTS_EINVAL);
+	f.close(h);
+
+	snprintf(path, sizeof(path), "%s/reports", dir);
+	struct stat st;
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 0777, 0700);
+	snprintf(cmd, sizeof(cmd), "cat %s/*", path);
+	p = popen(cmd, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	while (fgets(line, sizeof(line), p)) {
+		lines++;
+		if (strstr(line, "\texample.net\tsts\toverride\tsuccess\t"))
+			ok++;
+		if (strstr(line, "\tcertificate-expired\t") &&
+		    strstr(line, "\tmx2.example.net\t192.0.2.2"))
+			fail++;
+	}
+	pclose(p);
+	CU_ASSERT_EQUAL(lines, 2);
+	CU_ASSERT_EQUAL(ok, 1);
+	CU_ASSERT_EQUAL(fail, 1);
+}
+
+static int call(const char *fn, unsigned char **y, int argc, const char **argv)
+{
+	dlfunc_fn *f;
+
+	*(void **)&f = sym(fn);
+	return f(y, argc, (unsigned char **)argv);
+}
+
+static void t_exim(void)
+{
+	unsigned char *y = NULL;
+	const char *a_enf[] = { conf, "Example.NET" };
+	const char *a_tst[] = { conf, "t.example" };
+	const char *a_bad[] = { "/nonexistent/mtasts.conf", "example.net" };
+	const char *ev[] = { conf, "smtp:ehlo", "example.net",
+			     "mx1.example.net", "192.0.2.1", "TLS1.3:x", "1",
+			     "250 ok" };
+
+	/* enforce: a host list keeping only the policy's MX names */
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a_enf), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y,
+		"<; !^(?i)mx1\\.example\\.net$ ; "
+		"!^(?i)[^.]+\\.w\\.example\\.net$ ; *");
+	CU_ASSERT_EQUAL(call("mtasts_exim_mode", &y, 2, a_enf), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "enforce");
+	/* testing and no policy: opportunistic, "" */
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a_tst), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "");
+	CU_ASSERT_EQUAL(call("mtasts_exim_mode", &y, 2, a_tst), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "testing");
+	/* a config that cannot be read: ERROR (Exim defers the address and
+	 * panic-logs: the administrator must act), never "" */
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a_bad), 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr((char *)y, "MTA-STS"));
+	CU_ASSERT_EQUAL(call("mtasts_exim_mode", &y, 2, a_bad), 3);
+	/* wrong use */
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 1, a_enf), 3);
+	/* events: always OK with "", even when broken */
+	CU_ASSERT_EQUAL(call("mtasts_exim_event", &y, 8, ev), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "");
+	CU_ASSERT_EQUAL(call("mtasts_exim_event", &y, 3, ev), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "");
+	ev[0] = "/nonexistent/mtasts.conf";
+	CU_ASSERT_EQUAL(call("mtasts_exim_event", &y, 8, ev), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "");
+}
+
+static CU_TestInfo tests[] = {
+	{ "exported symbols", t_symbols },
+	{ "version", t_version },
+	{ "strings", t_strings },
+	{ "open errors", t_open_errors },
+	{ "decide from overrides", t_decide },
+	{ "report results", t_report },
+	{ "exim dlfunc entry points", t_exim },
+	CU_TEST_INFO_NULL,
+};
+
+int register_tests(void)
+{
+	const char *root = getenv("MTASTS_BUILD_ROOT");
+	FILE *f;
+
+	if (root == NULL) {
+		fprintf(stderr, "test_api: MTASTS_BUILD_ROOT not set\n");
+		return -1;
+	}
+	snprintf(so_path, sizeof(so_path), "%s/plugin/mtasts.so", root);
+	if (getenv("MTASTS_SO"))
+		snprintf(so_path, sizeof(so_path), "%s", getenv("MTASTS_SO"));
+	so = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+	if (so == NULL) {
+		fprintf(stderr, "test_api: %s\n", dlerror());
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/mtasts-api-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/mtasts.conf", dir);
+	f = fopen(conf, "w");
+	if (f == NULL)
+		return -1;
+	/* No network: overrides answer; the resolver points at an address
+	 * where nothing listens. */
+	fprintf(f, "cache_path = %s/cache\n"
+		   "report_dir = %s/reports\n"
+		   "resolver = %s/resolv.conf\n"
+		   "dns_timeout = 1s\n"
+		   "fetch_timeout = 1s\n"
+		   "override = example.net enforce mx1.example.net *.w.example.net\n"
+		   "override = t.example testing\n"
+		   "override = n.example none\n", dir, dir, dir);
+	fclose(f);
+	{
+		char rp[256];
+
+		snprintf(rp, sizeof(rp), "%s/resolv.conf", dir);
+		f = fopen(rp, "w");
+		if (f == NULL)
+			return -1;
+		fputs("nameserver 127.0.0.254\n", f);
+		fclose(f);
+	}
+	CUNIT_SUITE("api", tests);
+	return 0;
+}
