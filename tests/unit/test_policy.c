@@ -23,7 +23,7 @@ struct pcase {
 	const char *in;
 	size_t len;		/* 0: strlen(in) */
 	int want_rc;
-	int mode;		/* when MT_OK */
+	enum policy_mode mode;	/* when MT_OK */
 	unsigned max_age;	/* when MT_OK */
 	const char *mx;		/* when MT_OK: patterns joined by ',' */
 	const char *codes;	/* findings that must be reported, ',' separated;
