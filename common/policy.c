@@ -475,7 +475,12 @@ int policy_parse(const char *buf, size_t len, struct policy *out,
 						if (*q < '0' || *q > '9')
 							digits = 0;
 					if (digits) {
-						mx_pitfall(d, line, val, n);
+						if (strspn(norm, "0123456789.") == strlen(norm))
+							mx_pitfall(d, line, val, n);
+						else
+							diag_add(d, DIAG_ERROR, "mx-invalid", line,
+								 "mx '%s': the last label is all digits; no top-level domain is numeric",
+								 norm);
 						bad++;
 						continue;
 					}

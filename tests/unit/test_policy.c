@@ -198,6 +198,8 @@ static const struct pcase cases[] = {
 	  0, MT_EPARSE, 0, 0, NULL, "E:mx-ip-literal" },
 	{ "mx numeric last label", HDR "mode: enforce\nmx: mx.123\nmx: a.example\nmax_age: 86400\n",
 	  0, MT_EPARSE, 0, 0, NULL, "E:mx-invalid" },
+	{ "mx wildcard over a numeric label", HDR "mode: enforce\nmx: *.10\nmx: a.example\nmax_age: 86400\n",
+	  0, MT_EPARSE, 0, 0, NULL, "E:mx-invalid" },
 	{ "mx IPv6 literal", HDR "mode: enforce\nmx: [2001:db8::25]\nmx: a.example\nmax_age: 86400\n",
 	  0, MT_EPARSE, 0, 0, NULL, "E:mx-ip-literal" },
 	{ "mx IPv6 bare", HDR "mode: enforce\nmx: 2001:db8::25\nmx: a.example\nmax_age: 86400\n",
