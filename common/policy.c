@@ -165,6 +165,20 @@ static int near(const char *a, size_t la, const char *b)
 
 static const char *const known_keys[] = { "version", "mode", "max_age", "mx" };
 
+/* Copy at most max bytes of v into out (max + 1 bytes) for a message,
+ * control characters (NUL too) shown as '?'. */
+static void show(char *out, const char *v, size_t n, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < max; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[i] = '\0';
+}
+
 /* Diagnose a value that is not a valid mx pattern, naming the pitfall. */
 static void mx_pitfall(struct diag_list *d, unsigned line, const char *v,
 		       size_t n)
@@ -172,14 +186,7 @@ static void mx_pitfall(struct diag_list *d, unsigned line, const char *v,
 	char shown[80];
 	size_t i, digits_dots = 1;
 
-	/* at most 60 bytes of the value, control characters (NUL too)
-	 * shown as '?', always terminated */
-	for (i = 0; i < n && i < 60; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		shown[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	shown[i] = '\0';
+	show(shown, v, n, 60);
 	for (i = 0; i < n; i++)
 		if (!((v[i] >= '0' && v[i] <= '9') || v[i] == '.'))
 			digits_dots = 0;
@@ -375,9 +382,11 @@ int policy_parse(const char *buf, size_t len, struct policy *out,
 				ok = is_alnum(c) || c == '_' || c == '-' || c == '.';
 			}
 			if (!ok) {
+				char shown[41];
+
+				show(shown, key, klen, 40);
 				diag_add(d, DIAG_ERROR, "key-invalid", line,
-					 "'%.*s' is not a valid field name",
-					 (int)(klen < 40 ? klen : 40), key);
+					 "'%s' is not a valid field name", shown);
 				bad++;
 				continue;
 			}

@@ -506,7 +506,7 @@ static void test_long_line(void)
 /* Control characters in a reported value never reach the message. */
 static void test_message_sanitised(void)
 {
-	static const char in[] = HDR "mode: enforce\nmx: a\x1b[31m\0b:25\nmax_age: 86400\n";
+	static const char in[] = HDR "mode: enforce\nmx: a\x1b[31m\0b:25\nk\x1b[2J: v\nmax_age: 86400\n";
 	struct diag_list d;
 	struct policy p;
 
