@@ -9,8 +9,11 @@
  *       "<; !^(?i)mx1\.example\.net$ ; !^(?i)[^.]+\.example\.net$ ; *"
  *           enforce: an ignore_target_hosts list keeping only policy MXs
  *   mtasts_exim_mode CONF DOMAIN        "enforce", "testing" or "none"
- *   mtasts_exim_event CONF EVENT DOMAIN HOST IP CIPHER CV DATA
+ *   mtasts_exim_event CONF EVENT DOMAIN HOST IP TLS DATA
  *       records TLS outcomes for TLS-RPT; always yields "" with OK.
+ *       TLS is "tls:1" (verified), "tls:0" (unverified) or "plain:0".
+ *       Seven arguments, not eight: Exim 4.96 passes a wrong argc when
+ *       all eight dlfunc argument slots are used (seen: 16).
  *
  * Why address_data (see docs/exim.md): a failing expansion inside a
  * transport host list counts as "not listed" and fails open, while a failed
@@ -266,46 +269,51 @@ static int has_word(const char *hay, const char *needle)
 }
 
 /* A TLS failure text from msg:host:defer -> RFC 8460 §4.3 result type, or
- * NULL when the text is not about TLS verification (connection errors,
- * missing STARTTLS: that one is recorded from smtp:ehlo). */
+ * NULL when the text is not about TLS verification (connection errors;
+ * a missing STARTTLS is recorded from smtp:ehlo instead).  Exim 4.96 with
+ * GnuTLS says "TLS session: (certificate verification failed)" and adds
+ * ": certificate invalid" when the chain itself failed (untrusted issuer,
+ * expired, ...), nothing when only the name check failed. */
 static const char *classify_defer(const char *t)
 {
 	if (!has_word(t, "certificate") && !has_word(t, "TLS session"))
 		return NULL;
+	if (has_word(t, "did not offer TLS"))
+		return NULL;
 	if (has_word(t, "expired"))
 		return "certificate-expired";
-	if (has_word(t, "certificate invalid") || has_word(t, "not trusted") ||
-	    has_word(t, "issuer"))
+	if (has_word(t, "not trusted") || has_word(t, "issuer"))
 		return "certificate-not-trusted";
-	if (has_word(t, "name"))
+	if (has_word(t, "certificate invalid"))
+		return "validation-failure";
+	if (has_word(t, "certificate verification failed"))
 		return "certificate-host-mismatch";
 	return "validation-failure";
 }
 
 int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 {
-	const char *ev, *domain, *host, *ip, *cipher, *cv, *data;
+	const char *ev, *domain, *host, *ip, *tls, *data;
 	struct mtasts *h;
 	int rc;
 
 	/* Reporting never affects delivery: every path yields "" with OK. */
-	if (argc != 8)
+	if (argc != 7)
 		return finish(yield, OUT_ANSWER, "");
 	ev = (const char *)argv[1];
 	domain = (const char *)argv[2];
 	host = (const char *)argv[3];
 	ip = (const char *)argv[4];
-	cipher = (const char *)argv[5];
-	cv = (const char *)argv[6];
-	data = (const char *)argv[7];
-	if (!domain || !*domain || !host || !*host || !ev)
+	tls = (const char *)argv[5];
+	data = (const char *)argv[6];
+	if (!domain || !*domain || !host || !*host || !ev || !tls)
 		return finish(yield, OUT_ANSWER, "");
 	h = handle((const char *)argv[0], &rc);
 	if (h == NULL)
 		return finish(yield, OUT_ANSWER, "");
 	if (strcmp(ev, "smtp:ehlo") == 0) {
 		struct mtasts_policy pol;
-		int ok = cv && strcmp(cv, "1") == 0;
+		int ok = strcmp(tls, "tls:1") == 0;
 
 		/* Without a policy, any TLS session is a success (RFC 8460
 		 * §4.3: validation is only required by a policy). */
@@ -313,7 +321,7 @@ int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 			    MTASTS_OK || !pol.have_policy ||
 			    pol.mode == MTASTS_MODE_NONE))
 			ok = 1;
-		if (cipher && *cipher)	/* the EHLO after STARTTLS */
+		if (strncmp(tls, "tls:", 4) == 0)	/* EHLO after STARTTLS */
 			mtasts_report_result(h, domain, host, ip, ok,
 					     "validation-failure");
 		else if (!has_word(data, "STARTTLS"))
