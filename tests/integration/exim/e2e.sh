@@ -132,6 +132,18 @@ check_match "policy host down, new id: cached policy still enforced" \
 	"^=> $r .*T=mtasts_smtp_enforce H=mx1.example.test .*CV=yes" "$v"
 check "policy host down: MX outside the policy not contacted" "$c15" "$(conns 127.0.0.15)"
 
+# The cache becomes unusable (wrong owner: refused) while e-down's policy
+# host is still down: the plugin cannot know the enforced policy any more
+# and must defer, not send; a domain without policy still goes out.
+chown root:root "$E"/cache/cache*
+n11=$(inbox 'u.*@e-down\.test' 127.0.0.11)
+next_rcpt e-down.test; v=$(result "$(send "$r")")
+check_match "cache unusable, policy host down: deferred" "^== $r R=mtasts_dnslookup defer \(-1\)" "$v"
+check "cache unusable: nothing sent" "$n11" "$(inbox 'u.*@e-down\.test' 127.0.0.11)"
+next_rcpt e-nosts.test; v=$(result "$(send "$r")")
+check_match "cache unusable, no policy: delivered" "^=> $r .*T=mtasts_smtp H=mx4" "$v"
+chown Debian-exim:Debian-exim "$E"/cache/cache*
+
 next_rcpt e-change.test; v=$(result "$(send "$r")")
 check_match "e-change: policy 1 -> mx1" "^=> $r .*H=mx1.example.test .*CV=yes" "$v"
 set_policy e-change.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx.other.test\nmax_age: 86400\n')"
