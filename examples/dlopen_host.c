@@ -84,7 +84,8 @@ int main(int argc, char **argv)
 	}
 	rc = a.open(&h, config);
 	if (rc != MTASTS_OK) {
-		fprintf(stderr, "dlopen_host: mtasts_open: %s\n", a.strerror(rc));
+		fprintf(stderr, "dlopen_host: mtasts_open: %s\n",
+			a.strerror(rc));
 		return 2;
 	}
 	for (int i = optind + 2; i < argc; i++) {
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
 	/* never dlclose a module that may have started library threads */
 	return status;
 usage:
-	fprintf(stderr, "usage: dlopen_host [-c CONFIG] MODULE.so DOMAIN MX...\n");
+	fprintf(stderr,
+		"usage: dlopen_host [-c CONFIG] MODULE.so DOMAIN MX...\n");
 	return 2;
 }

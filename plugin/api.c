@@ -41,7 +41,8 @@ static_assert((int)MTASTS_ECONFIG == (int)MT_ECONFIG, "status");
 static_assert((int)MTASTS_EFULL == (int)MT_EFULL, "status");
 static_assert((int)MTASTS_EFETCH == (int)MT_EFETCH, "status");
 static_assert((int)MTASTS_EPOLICY == (int)MT_EPOLICY, "status");
-static_assert(MT_STATUS_MIN == (int)MTASTS_EPOLICY, "status: new code not public");
+static_assert(MT_STATUS_MIN == (int)MTASTS_EPOLICY,
+	      "status: a new code is not public");
 static_assert((int)MTASTS_VERDICT_NONE == (int)VERDICT_NONE, "verdict");
 static_assert((int)MTASTS_VERDICT_REQUIRE_TLS == (int)VERDICT_REQUIRE_TLS,
 	      "verdict");

@@ -216,6 +216,16 @@ int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
 	if (h == NULL)
 		return misconfig(yield, "cannot open the configuration", rc);
 	rc = mtasts_policy(h, (const char *)argv[1], &pol, mx, sizeof(mx));
+	if (rc == MTASTS_ETOOBIG) {
+		/* More patterns than a host list can hold: only a problem
+		 * when the policy is enforced. */
+		rc = mtasts_policy(h, (const char *)argv[1], &pol, NULL, 0);
+		if (rc == MTASTS_OK && pol.have_policy &&
+		    pol.mode == MTASTS_MODE_ENFORCE)
+			return finish(yield, OUT_DEFER,
+				      "MTA-STS: enforced policy has too many "
+				      "mx patterns");
+	}
 	if (rc == MTASTS_EPARSE)	/* not a domain: no policy can exist */
 		return finish(yield, OUT_ANSWER, "");
 	if (rc != MTASTS_OK)
@@ -231,7 +241,8 @@ int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
 		ret = finish(yield, OUT_ANSWER, b.data);
 	else
 		ret = finish(yield, OUT_DEFER,
-			     "MTA-STS: enforced policy has unusable mx patterns");
+			     "MTA-STS: enforced policy has unusable mx "
+			     "patterns");
 	buf_free(&b);
 	return ret;
 }
@@ -321,7 +332,8 @@ int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 			    MTASTS_OK || !pol.have_policy ||
 			    pol.mode == MTASTS_MODE_NONE))
 			ok = 1;
-		if (strncmp(tls, "tls:", 4) == 0)	/* EHLO after STARTTLS */
+		/* the EHLO after STARTTLS */
+		if (strncmp(tls, "tls:", 4) == 0)
 			mtasts_report_result(h, domain, host, ip, ok,
 					     "validation-failure");
 		else if (!has_word(data, "STARTTLS"))

@@ -54,7 +54,7 @@ enum mtasts_status {
 	MTASTS_ENOMEM = -1,	/* an allocation failed */
 	MTASTS_EINVAL = -2,	/* bad argument */
 	MTASTS_EPARSE = -3,	/* not a valid domain / host name */
-	MTASTS_ETOOBIG = -4,	/* output does not fit the caller's buffer */
+	MTASTS_ETOOBIG = -4,	/* output over the caller's buffer */
 	MTASTS_EIO = -5,	/* file or system call failed */
 	MTASTS_ETEMP = -6,	/* temporary failure */
 	MTASTS_ENOTFOUND = -7,
@@ -90,10 +90,10 @@ struct mtasts_decision {
 	enum mtasts_mode mode;
 	int have_policy;		/* 1 when a policy is in force */
 	char policy_id[33];		/* TXT id, "" without policy */
-	char matched[256];		/* the mx pattern that matched, or "" */
-	long long expires;		/* Unix time the policy expires, or 0 */
+	char matched[256];		/* the mx pattern matched, or "" */
+	long long expires;		/* policy expiry (Unix time), or 0 */
 	char reason[64];		/* "mx-match", "mx-mismatch", "testing",
-					 * "no-policy", ... (closed vocabulary) */
+					 * "no-policy", ...: closed list */
 	char source[16];		/* "cache", "fetch", "override", ... */
 	int reserved[8];		/* zero; room for later fields */
 };
@@ -104,7 +104,7 @@ struct mtasts_policy {
 	enum mtasts_mode mode;
 	char policy_id[33];
 	long long expires;
-	unsigned n_mx;			/* patterns written to the mx buffer */
+	unsigned n_mx;			/* patterns in the mx buffer */
 	char source[16];
 	char reason[64];
 	int reserved[8];

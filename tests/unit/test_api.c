@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +339,20 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static int rm_one(const char *p, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static void cleanup(void)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int register_tests(void)
 {
 	const char *root = getenv("MTASTS_BUILD_ROOT");
@@ -358,6 +373,7 @@ int register_tests(void)
 	snprintf(dir, sizeof(dir), "/tmp/mtasts-api-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return -1;
+	atexit(cleanup);
 	snprintf(conf, sizeof(conf), "%s/mtasts.conf", dir);
 	f = fopen(conf, "w");
 	if (f == NULL)
