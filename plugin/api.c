@@ -8,8 +8,10 @@
  * file named by the host.  Never exits or aborts inside the host process.
  */
 #include <assert.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "clock.h"
 #include "config.h"
@@ -63,6 +65,14 @@ struct mtasts {
 	struct engine *engine;
 };
 
+/* Log lines go to syslog WITHOUT openlog(): the module lives inside the
+ * host MTA, whose own syslog ident and facility must stay as they are.
+ * The line is tagged "mtasts:" instead; the facility rides in ctx. */
+static void host_sink(void *ctx, enum log_level level, const char *line)
+{
+	syslog((int)(intptr_t)ctx | (int)level, "mtasts: %s", line);
+}
+
 static void copy_str(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? src : "");
@@ -81,6 +91,7 @@ MTASTS_API int mtasts_open(struct mtasts **out, const char *config_path)
 	if (h == NULL)
 		return MT_ENOMEM;
 	err[0] = '\0';
+	log_set_sink(host_sink, (void *)(intptr_t)LOG_MAIL);
 	rc = config_load(&h->cfg, config_path, err, sizeof(err));
 	if (rc != MT_OK) {
 		log_msg(LOG_LVL_ERR, "event=config-error status=%s what=\"%s\"",
@@ -88,7 +99,7 @@ MTASTS_API int mtasts_open(struct mtasts **out, const char *config_path)
 		goto out;
 	}
 	log_set_level((enum log_level)h->cfg.log_level);
-	log_set_facility(h->cfg.log_facility);
+	log_set_sink(host_sink, (void *)(intptr_t)h->cfg.log_facility);
 	rc = engine_create(&h->engine, &h->cfg);
 	if (rc != MT_OK) {
 		log_msg(LOG_LVL_ERR, "event=open-error status=%s",

@@ -22,10 +22,13 @@
  * mtasts_open() and never undone, and the log level/facility that the last
  * mtasts_open() set: open the first handle before starting threads.
  *
- * Fork: a handle stays usable in a forked child (the child re-attaches the
- * shared policy cache lazily on its first call).  Parent and child must not
- * both keep using the same handle concurrently from the child's side after
- * the parent closed it; each process closes its own copy.
+ * Logging: syslog(3) lines tagged "mtasts:", with the configured facility;
+ * the module never calls openlog(), so the host's ident is untouched.
+ *
+ * Fork: a handle opened before fork() stays usable in the child, which
+ * re-attaches the shared policy cache lazily on its first call (this is
+ * how Exim uses it: opened once, used by every forked delivery).  Each
+ * process closes its own copy.
  *
  * Status codes: MTASTS_OK (0) or a named negative value, never renumbered.
  */
