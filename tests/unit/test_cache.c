@@ -1,0 +1,542 @@
+/*
+ * test_cache.c - the policy cache in one process: every field round trips,
+ * negative entries, delete, flush, 1,000 mx patterns, eviction order,
+ * persistence, leases, corruption (bytes over entries and header: a miss,
+ * never a wrong policy, never a crash), truncation, out of memory.
+ */
+#include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "clock.h"
+#include "cunit_main.h"
+#include "mem.h"
+#include "policy.h"
+#include "status.h"
+
+static char dir[64];
+static char path[128];
+
+static void fresh(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/mtasts-cache-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cache", dir);
+}
+
+static void cleanup(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static void mk(struct cache_entry *e, const char *d, const char *blob,
+	       uint32_t len, uint32_t n)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->domain, sizeof(e->domain), "%s", d);
+	e->kind = CACHE_POLICY;
+	e->mode = POLICY_MODE_ENFORCE;
+	e->max_age = 86400;
+	e->fetched = 1000;
+	e->expires = clock_now() + 86400;
+	e->txt_checked = 1234;
+	snprintf(e->id, sizeof(e->id), "id%s", d);
+	e->fail_count = 3;
+	e->retry_after = 777;
+	e->n_mx = n;
+	e->mx_len = len;
+	e->mx = (char *)blob;
+}
+
+static const char blob2[] = "mx1.example.com\0*.example.net\0";
+
+static void test_roundtrip(void)
+{
+	struct cache *c;
+	struct cache_entry e, g;
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	mk(&e, "example.com", blob2, sizeof(blob2) - 1, 2);
+	CU_ASSERT_EQUAL(cache_get(c, "example.com", &g), MT_ENOTFOUND);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	CU_ASSERT_EQUAL_FATAL(cache_get(c, "example.com", &g), MT_OK);
+	CU_ASSERT_STRING_EQUAL(g.domain, "example.com");
+	CU_ASSERT_EQUAL(g.kind, CACHE_POLICY);
+	CU_ASSERT_EQUAL(g.mode, POLICY_MODE_ENFORCE);
+	CU_ASSERT_EQUAL(g.max_age, 86400);
+	CU_ASSERT_EQUAL(g.fetched, 1000);
+	CU_ASSERT_EQUAL(g.expires, e.expires);
+	CU_ASSERT_EQUAL(g.txt_checked, 1234);
+	CU_ASSERT_STRING_EQUAL(g.id, "idexample.com");
+	CU_ASSERT_EQUAL(g.fail_count, 3);
+	CU_ASSERT_EQUAL(g.retry_after, 777);
+	CU_ASSERT_EQUAL(g.n_mx, 2);
+	CU_ASSERT_EQUAL(g.mx_len, sizeof(blob2) - 1);
+	CU_ASSERT(memcmp(g.mx, blob2, sizeof(blob2) - 1) == 0);
+	CU_ASSERT(policy_mx_matches(g.mx, g.mx_len, "a.example.net"));
+	cache_entry_clear(&g);
+	/* Negative entry, replacing; then delete. */
+	memset(&e, 0, sizeof(e));
+	snprintf(e.domain, sizeof(e.domain), "example.com");
+	e.kind = CACHE_NEGATIVE;
+	e.expires = 5555;
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	CU_ASSERT_EQUAL_FATAL(cache_get(c, "example.com", &g), MT_OK);
+	CU_ASSERT_EQUAL(g.kind, CACHE_NEGATIVE);
+	CU_ASSERT_EQUAL(g.expires, 5555);
+	CU_ASSERT_EQUAL(g.n_mx, 0);
+	CU_ASSERT_PTR_NULL(g.mx);
+	cache_entry_clear(&g);
+	CU_ASSERT_EQUAL(cache_get(c, "example.org", &g), MT_ENOTFOUND);
+	CU_ASSERT_EQUAL(cache_delete(c, "example.com"), MT_OK);
+	CU_ASSERT_EQUAL(cache_get(c, "example.com", &g), MT_ENOTFOUND);
+	CU_ASSERT_EQUAL(cache_delete(c, "example.com"), MT_ENOTFOUND);
+	/* Invalid entries are refused. */
+	mk(&e, "bad.example", "a\0b", 3, 1);	/* count mismatch */
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_EINVAL);
+	cache_close(c);
+	cleanup();
+}
+
+/* 1,000 patterns, then the same domain shrinks back to inline. */
+static void test_many_mx(void)
+{
+	struct cache *c;
+	struct cache_entry e, g;
+	char *blob = malloc(70000);
+	uint32_t len = 0;
+	struct cache_stats st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 8 << 20), MT_OK);
+	for (int i = 0; i < 1000; i++)
+		len += (uint32_t)snprintf(blob + len, 70000 - len,
+					  "mx%04d.example.com", i) + 1;
+	mk(&e, "big.example", blob, len, 1000);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	CU_ASSERT_EQUAL_FATAL(cache_get(c, "big.example", &g), MT_OK);
+	CU_ASSERT_EQUAL(g.n_mx, 1000);
+	CU_ASSERT_EQUAL(g.mx_len, len);
+	CU_ASSERT(memcmp(g.mx, blob, len) == 0);
+	CU_ASSERT(policy_mx_matches(g.mx, g.mx_len, "mx0999.example.com"));
+	cache_entry_clear(&g);
+	/* Rewriting many times never leaks big blocks. */
+	for (int i = 0; i < 50; i++) {
+		char d[32];
+
+		snprintf(d, sizeof(d), "big%d.example", i % 3);
+		mk(&e, d, blob, len, 1000);
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	}
+	/* Over 64 KiB: too big. */
+	memset(blob, 'a', 65600);
+	blob[65599] = '\0';
+	mk(&e, "huge.example", blob, 65600, 1);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_ETOOBIG);
+	mk(&e, "big.example", blob2, sizeof(blob2) - 1, 2);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	CU_ASSERT_EQUAL_FATAL(cache_get(c, "big.example", &g), MT_OK);
+	CU_ASSERT_EQUAL(g.n_mx, 2);
+	cache_entry_clear(&g);
+	CU_ASSERT_EQUAL(cache_stats(c, &st), MT_OK);
+	CU_ASSERT_EQUAL(st.used, 4);
+	CU_ASSERT_EQUAL(cache_flush(c), MT_OK);
+	CU_ASSERT_EQUAL(cache_get(c, "big0.example", &g), MT_ENOTFOUND);
+	CU_ASSERT_EQUAL(cache_stats(c, &st), MT_OK);
+	CU_ASSERT_EQUAL(st.used, 0);
+	cache_close(c);
+	free(blob);
+	cleanup();
+}
+
+static int count_fn(const struct cache_entry *e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The smallest file has 64+ slots but a domain can only live in its probe
+ * window (32 slots): fill far beyond capacity and check the order. */
+static void test_eviction(void)
+{
+	struct cache *c;
+	struct cache_entry e, g;
+	struct cache_stats st;
+	char d[64];
+	int n = 0, enforce_kept = 0, lost_testing = 0;
+	int64_t now = clock_now();
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1), MT_OK);
+	CU_ASSERT_EQUAL(cache_stats(c, &st), MT_OK);
+	/* Enforce policies (unexpired) in even domains, testing in odd. */
+	for (unsigned i = 0; i < st.slots; i++) {
+		snprintf(d, sizeof(d), "d%u.example", i);
+		mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+		e.mode = (i % 4 == 0) ? POLICY_MODE_ENFORCE
+				      : POLICY_MODE_TESTING;
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	}
+	/* Expired entries go first. */
+	mk(&e, "expired.example", blob2, sizeof(blob2) - 1, 2);
+	e.mode = POLICY_MODE_TESTING;
+	e.expires = now - 10;
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	for (unsigned i = 0; i < 3 * st.slots; i++) {
+		snprintf(d, sizeof(d), "new%u.example", i);
+		mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+		e.mode = POLICY_MODE_TESTING;
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	}
+	CU_ASSERT_EQUAL(cache_get(c, "expired.example", &g), MT_ENOTFOUND);
+	for (unsigned i = 0; i < st.slots; i++) {
+		snprintf(d, sizeof(d), "d%u.example", i);
+		if (cache_get(c, d, &g) == MT_OK) {
+			if (i % 4 == 0)
+				enforce_kept++;
+			cache_entry_clear(&g);
+		} else if (i % 4 != 0) {
+			lost_testing++;
+		}
+	}
+	/* Every enforce policy survived: testing ones could go instead. */
+	CU_ASSERT_EQUAL(enforce_kept, (int)((st.slots + 3) / 4));
+	CU_ASSERT(lost_testing > 0);
+	CU_ASSERT_EQUAL(cache_stats(c, &st), MT_OK);
+	CU_ASSERT(st.evictions > 0);
+	CU_ASSERT_EQUAL(cache_foreach(c, count_fn, &n), MT_OK);
+	CU_ASSERT_EQUAL((uint64_t)n, st.used);
+	cache_close(c);
+	cleanup();
+}
+
+static void test_lru(void)
+{
+	struct cache *c;
+	struct cache_entry e, g;
+	struct cache_stats st;
+	char d[64];
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1), MT_OK);
+	CU_ASSERT_EQUAL(cache_stats(c, &st), MT_OK);
+	clock_set_fake(100000);
+	for (unsigned i = 0; i < st.slots; i++) {
+		snprintf(d, sizeof(d), "d%u.example", i);
+		mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+		e.mode = POLICY_MODE_TESTING;
+		e.expires = 10000000;
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	}
+	clock_set_fake(200000);	/* d0 is used later than the others */
+	CU_ASSERT_EQUAL(cache_get(c, "d0.example", &g), MT_OK);
+	cache_entry_clear(&g);
+	for (unsigned i = 0; i < 2 * st.slots; i++) {
+		snprintf(d, sizeof(d), "x%u.example", i);
+		mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+		e.mode = POLICY_MODE_TESTING;
+		e.expires = 10000000;
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		if (i == st.slots / 4)
+			break;
+	}
+	/* d0 was the most recently used of its window: kept. */
+	CU_ASSERT_EQUAL(cache_get(c, "d0.example", &g), MT_OK);
+	cache_entry_clear(&g);
+	clock_set_fake(0);
+	cache_close(c);
+	cleanup();
+}
+
+static void test_persist_and_perms(void)
+{
+	struct cache *c;
+	struct cache_entry e, g;
+	char link[160];
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	mk(&e, "keep.example", blob2, sizeof(blob2) - 1, 2);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	cache_close(c);
+	{
+		struct stat st;
+
+		CU_ASSERT_EQUAL(stat(path, &st), 0);
+		CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+	}
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	CU_ASSERT_EQUAL(cache_get(c, "keep.example", &g), MT_OK);
+	cache_entry_clear(&g);
+	cache_close(c);
+	/* Writable by others: refused, file untouched. */
+	CU_ASSERT_EQUAL(chmod(path, 0666), 0);
+	CU_ASSERT_EQUAL(cache_open(&c, path, 1 << 20), MT_EPERM);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_EQUAL(chmod(path, 0620), 0);
+	CU_ASSERT_EQUAL(cache_open(&c, path, 1 << 20), MT_EPERM);
+	CU_ASSERT_EQUAL(chmod(path, 0600), 0);
+	/* Owned by someone else (tests run as root: chown to nobody). */
+	if (geteuid() == 0) {
+		CU_ASSERT_EQUAL(chown(path, 65534, 65534), 0);
+		CU_ASSERT_EQUAL(cache_open(&c, path, 1 << 20), MT_EPERM);
+		CU_ASSERT_EQUAL(chown(path, 0, 0), 0);
+	} else {
+		/* Non-root: a file we own but another euid would not. */
+		CU_ASSERT_EQUAL(cache_open(&c, path, 1 << 20), MT_OK);
+		cache_close(c);
+	}
+	/* A symlink is refused, even to a good file. */
+	snprintf(link, sizeof(link), "%s/link", dir);
+	CU_ASSERT_EQUAL(symlink(path, link), 0);
+	CU_ASSERT_EQUAL(cache_open(&c, link, 1 << 20), MT_EPERM);
+	/* Still intact. */
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	CU_ASSERT_EQUAL(cache_get(c, "keep.example", &g), MT_OK);
+	cache_entry_clear(&g);
+	cache_close(c);
+	cleanup();
+}
+
+static void test_truncated_and_header(void)
+{
+	struct cache *c, *c2;
+	struct cache_entry e, g;
+	struct stat st, st2;
+	int fd;
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	mk(&e, "t.example", blob2, sizeof(blob2) - 1, 2);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	cache_close(c);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	/* Truncated by someone else: rebuilt (a new inode), entry gone. */
+	CU_ASSERT_EQUAL(truncate(path, st.st_size / 2), 0);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	CU_ASSERT_EQUAL(stat(path, &st2), 0);
+	CU_ASSERT_NOT_EQUAL(st.st_ino, st2.st_ino);
+	CU_ASSERT_EQUAL(st2.st_size, st.st_size);
+	CU_ASSERT_EQUAL(cache_get(c, "t.example", &g), MT_ENOTFOUND);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	/* Empty file. */
+	cache_close(c);
+	CU_ASSERT_EQUAL(truncate(path, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	/* Header garbage while another handle is attached: the new opener
+	 * rebuilds by rename, the old handle notices (retired) and follows. */
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pwrite(fd, "XXXXXXXX", 8, 0), 8);
+	close(fd);
+	CU_ASSERT_EQUAL(cache_get(c, "t.example", &g), MT_OK);	/* old map */
+	cache_entry_clear(&g);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c2, path, 1 << 20), MT_OK);
+	CU_ASSERT_EQUAL(stat(path, &st2), 0);
+	CU_ASSERT_NOT_EQUAL(st.st_ino, st2.st_ino);
+	CU_ASSERT_EQUAL(cache_put(c2, &e), MT_OK);
+	cache_close(c);	/* c was retired by the rebuild?  Only if it could
+			 * read the mark: it shares the old inode, so yes. */
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	CU_ASSERT_EQUAL(cache_get(c, "t.example", &g), MT_OK);
+	cache_entry_clear(&g);
+	cache_close(c);
+	cache_close(c2);
+	cleanup();
+}
+
+static void test_retired_follow(void)
+{
+	struct cache *c, *c2;
+	struct cache_entry e, g;
+	int fd;
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	mk(&e, "r.example", blob2, sizeof(blob2) - 1, 2);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	/* Corrupt the version (keeps magic): a rebuild by a second opener. */
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pwrite(fd, "\x7f", 1, 8), 1);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c2, path, 1 << 20), MT_OK);
+	mk(&e, "new.example", blob2, sizeof(blob2) - 1, 2);
+	CU_ASSERT_EQUAL(cache_put(c2, &e), MT_OK);
+	/* The first handle re-attaches to the new file. */
+	CU_ASSERT_EQUAL(cache_get(c, "new.example", &g), MT_OK);
+	cache_entry_clear(&g);
+	CU_ASSERT_EQUAL(cache_get(c, "r.example", &g), MT_ENOTFOUND);
+	cache_close(c);
+	cache_close(c2);
+	cleanup();
+}
+
+/* Random bytes over every slot: never a crash, never a wrong policy. */
+static void test_random_bytes(void)
+{
+	struct cache *c;
+	struct cache_entry e, g;
+	struct stat st;
+	unsigned char junk[4096];
+	int fd, wrong = 0;
+	char d[64];
+
+	fresh();
+	srand(42);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	for (int i = 0; i < 300; i++) {
+		snprintf(d, sizeof(d), "r%d.example", i);
+		mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	}
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (int round = 0; round < 200; round++) {
+		off_t off = 256 + (off_t)(rand() % (int)(st.st_size - 4352));
+		size_t n = 1 + (size_t)(rand() % 600);
+
+		for (size_t k = 0; k < n; k++)
+			junk[k] = (unsigned char)rand();
+		CU_ASSERT_EQUAL(pwrite(fd, junk, n, off), (ssize_t)n);
+	}
+	close(fd);
+	for (int i = 0; i < 300; i++) {
+		snprintf(d, sizeof(d), "r%d.example", i);
+		if (cache_get(c, d, &g) == MT_OK) {
+			if (strcmp(g.domain, d) != 0 || g.n_mx != 2 ||
+			    g.mx_len != sizeof(blob2) - 1 ||
+			    memcmp(g.mx, blob2, g.mx_len) != 0 ||
+			    g.mode != POLICY_MODE_ENFORCE)
+				wrong++;
+			cache_entry_clear(&g);
+		}
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	/* Writers repair: every domain can be stored again. */
+	for (int i = 0; i < 300; i++) {
+		snprintf(d, sizeof(d), "r%d.example", i);
+		mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		CU_ASSERT_EQUAL(cache_get(c, d, &g), MT_OK);
+		cache_entry_clear(&g);
+	}
+	cache_close(c);
+	cleanup();
+}
+
+static void test_lease(void)
+{
+	struct cache *c;
+	struct cache_entry e, g;
+	int64_t now = clock_now();
+	pid_t pid;
+	int status;
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	CU_ASSERT_EQUAL(cache_lease(c, "l.example", now, now + 30), MT_OK);
+	/* An empty entry holds the lease only. */
+	CU_ASSERT_EQUAL_FATAL(cache_get(c, "l.example", &g), MT_OK);
+	CU_ASSERT_EQUAL(g.kind, CACHE_EMPTY);
+	CU_ASSERT_EQUAL(g.lease_pid, getpid());
+	CU_ASSERT_EQUAL(g.lease_deadline, now + 30);
+	cache_entry_clear(&g);
+	/* Same process again: fine.  Another live process: busy. */
+	CU_ASSERT_EQUAL(cache_lease(c, "l.example", now, now + 30), MT_OK);
+	pid = fork();
+	if (pid == 0) {
+		int rc1 = cache_lease(c, "l.example", now, now + 30);
+		int rc2 = cache_lease(c, "l.example", now + 31, now + 60);
+
+		_exit(rc1 == MT_EBUSY && rc2 == MT_OK ? 0 : 1);
+	}
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The child took it at now+31 and died: a dead owner's lease is
+	 * free at once, even before its deadline. */
+	CU_ASSERT_EQUAL(cache_lease(c, "l.example", now, now + 30), MT_OK);
+	/* put keeps the lease; unlease drops it. */
+	mk(&e, "l.example", blob2, sizeof(blob2) - 1, 2);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	CU_ASSERT_EQUAL_FATAL(cache_get(c, "l.example", &g), MT_OK);
+	CU_ASSERT_EQUAL(g.lease_pid, getpid());
+	CU_ASSERT_EQUAL(g.kind, CACHE_POLICY);
+	cache_entry_clear(&g);
+	CU_ASSERT_EQUAL(cache_unlease(c, "l.example"), MT_OK);
+	CU_ASSERT_EQUAL_FATAL(cache_get(c, "l.example", &g), MT_OK);
+	CU_ASSERT_EQUAL(g.lease_pid, 0);
+	CU_ASSERT_EQUAL(g.n_mx, 2);
+	cache_entry_clear(&g);
+	/* A lease-only entry disappears on unlease. */
+	CU_ASSERT_EQUAL(cache_lease(c, "o.example", now, now + 5), MT_OK);
+	CU_ASSERT_EQUAL(cache_unlease(c, "o.example"), MT_OK);
+	CU_ASSERT_EQUAL(cache_get(c, "o.example", &g), MT_ENOTFOUND);
+	cache_close(c);
+	cleanup();
+}
+
+static void test_oom(void)
+{
+	struct cache *c = NULL;
+	struct cache_entry e, g;
+	int rc;
+
+	fresh();
+	for (long n = 0; n < 4; n++) {
+		mem_fail_after(n);
+		rc = cache_open(&c, path, 1 << 20);
+		mem_fail_after(-1);
+		if (rc == MT_OK)
+			break;
+		CU_ASSERT_EQUAL(rc, MT_ENOMEM);
+		CU_ASSERT_PTR_NULL(c);
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	mk(&e, "m.example", blob2, sizeof(blob2) - 1, 2);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	mem_fail_after(0);
+	CU_ASSERT_EQUAL(cache_get(c, "m.example", &g), MT_ENOMEM);
+	mem_fail_after(-1);
+	CU_ASSERT_EQUAL(cache_get(c, "m.example", &g), MT_OK);
+	cache_entry_clear(&g);
+	cache_close(c);
+	cleanup();
+}
+
+int register_tests(void)
+{
+	static CU_TestInfo tests[] = {
+		{ "round trip, negative, delete", test_roundtrip },
+		{ "1000 mx patterns, flush", test_many_mx },
+		{ "eviction: expired, testing, enforce last", test_eviction },
+		{ "eviction: least recently used", test_lru },
+		{ "persistence, permissions, symlink", test_persist_and_perms },
+		{ "truncated file, garbage header", test_truncated_and_header },
+		{ "replaced file is followed", test_retired_follow },
+		{ "random bytes over entries", test_random_bytes },
+		{ "fetch lease", test_lease },
+		{ "out of memory", test_oom },
+		CU_TEST_INFO_NULL,
+	};
+
+	CUNIT_SUITE("cache", tests);
+	return 0;
+}
