@@ -1,13 +1,268 @@
-/* cmd_cache.c - bring-up placeholder, replaced by the real subcommand. */
+/*
+ * cmd_cache.c - `mtasts cache [--json] stats|list|show DOMAIN|flush [DOMAIN]`:
+ * inspect and clear the shared policy cache (common/cache.h).
+ *
+ * Reads go through the same lock-free path as the plugin, so inspecting a
+ * live cache never blocks deliveries.  Everything printed came from the
+ * mapping after validation; strings are printed through log_sanitise (human
+ * output) or the JSON writer's escaping.
+ */
 #include <stdio.h>
+#include <string.h>
 
+#include "buf.h"
+#include "cache.h"
 #include "cmd.h"
+#include "domain.h"
+#include "json.h"
+#include "log.h"
+#include "policy.h"
+#include "status.h"
+
+static const char *kind_str(uint8_t k)
+{
+	switch (k) {
+	case CACHE_POLICY:
+		return "policy";
+	case CACHE_NEGATIVE:
+		return "negative";
+	default:
+		return "empty";
+	}
+}
+
+static void entry_json(struct json *j, const struct cache_entry *e)
+{
+	uint32_t it = 0;
+	const char *pat;
+
+	json_object_begin(j);
+	json_key_string(j, "domain", e->domain);
+	json_key_string(j, "kind", kind_str(e->kind));
+	if (e->kind == CACHE_POLICY) {
+		json_key_string(j, "mode",
+				policy_mode_str((enum policy_mode)e->mode));
+		json_key_int(j, "max_age", e->max_age);
+		json_key_int(j, "fetched", e->fetched);
+		json_key_string(j, "policy_id", e->id);
+		json_key_int(j, "txt_checked", e->txt_checked);
+	}
+	json_key_int(j, "expires", e->expires);
+	json_key_int(j, "fail_count", e->fail_count);
+	json_key_int(j, "retry_after", e->retry_after);
+	json_key_int(j, "lease_pid", e->lease_pid);
+	json_key_int(j, "lease_deadline", e->lease_deadline);
+	json_key(j, "mx_patterns");
+	json_array_begin(j);
+	while ((pat = policy_mx_next(e->mx, e->mx_len, &it)) != NULL)
+		json_string(j, pat);
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static void entry_human(const struct cache_entry *e, bool full)
+{
+	char d[DOMAIN_BUFSZ], id[TXT_ID_MAX + 1];
+	uint32_t it = 0;
+	const char *pat;
+
+	log_sanitise(d, sizeof(d), e->domain, strlen(e->domain));
+	log_sanitise(id, sizeof(id), e->id, strlen(e->id));
+	if (e->kind == CACHE_POLICY)
+		printf("%s policy mode=%s id=%s max_age=%u expires=%lld mx=%u",
+		       d, policy_mode_str((enum policy_mode)e->mode), id,
+		       e->max_age, (long long)e->expires, e->n_mx);
+	else
+		printf("%s %s expires=%lld", d, kind_str(e->kind),
+		       (long long)e->expires);
+	if (e->lease_pid)
+		printf(" lease_pid=%d lease_deadline=%lld", e->lease_pid,
+		       (long long)e->lease_deadline);
+	if (e->fail_count)
+		printf(" failures=%u retry_after=%lld", e->fail_count,
+		       (long long)e->retry_after);
+	printf("\n");
+	if (!full)
+		return;
+	if (e->kind == CACHE_POLICY)
+		printf("  fetched=%lld txt_checked=%lld\n",
+		       (long long)e->fetched, (long long)e->txt_checked);
+	while ((pat = policy_mx_next(e->mx, e->mx_len, &it)) != NULL) {
+		char p[DOMAIN_BUFSZ + 2];
+
+		log_sanitise(p, sizeof(p), pat, strlen(pat));
+		printf("  mx: %s\n", p);
+	}
+}
+
+struct list_ctx {
+	struct json *j;
+};
+
+static int list_fn(const struct cache_entry *e, void *arg)
+{
+	struct list_ctx *l = arg;
+
+	if (l->j != NULL)
+		entry_json(l->j, e);
+	else
+		entry_human(e, false);
+	return 0;
+}
+
+static int print_json(struct json *j, struct buf *b)
+{
+	int rc = json_finish(j);
+
+	if (rc == MT_OK)
+		printf("%s\n", b->data);
+	else
+		fprintf(stderr, "mtasts: cache: %s\n", mt_strerror(rc));
+	buf_free(b);
+	return rc == MT_OK ? 0 : 2;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: mtasts cache [--json] stats | list | "
+			"show DOMAIN | flush [DOMAIN]\n");
+	return 2;
+}
+
+static int do_stats(struct cache *c, bool json)
+{
+	struct cache_stats st;
+	struct buf b;
+	struct json j;
+	int rc = cache_stats(c, &st);
+
+	if (rc != MT_OK) {
+		fprintf(stderr, "mtasts: cache: %s\n", mt_strerror(rc));
+		return 2;
+	}
+	if (!json) {
+		printf("slots %llu\nused %llu\npolicies %llu\nnegatives %llu\n"
+		       "file_size %llu\nhits %llu\nmisses %llu\n"
+		       "evictions %llu\ncorrupt_seen %llu\n",
+		       (unsigned long long)st.slots,
+		       (unsigned long long)st.used,
+		       (unsigned long long)st.policies,
+		       (unsigned long long)st.negatives,
+		       (unsigned long long)st.file_size,
+		       (unsigned long long)st.hits,
+		       (unsigned long long)st.misses,
+		       (unsigned long long)st.evictions,
+		       (unsigned long long)st.corrupt_seen);
+		return 0;
+	}
+	buf_init(&b, 4096);
+	json_init(&j, &b);
+	json_object_begin(&j);
+	json_key_int(&j, "slots", (int64_t)st.slots);
+	json_key_int(&j, "used", (int64_t)st.used);
+	json_key_int(&j, "policies", (int64_t)st.policies);
+	json_key_int(&j, "negatives", (int64_t)st.negatives);
+	json_key_int(&j, "file_size", (int64_t)st.file_size);
+	json_key_int(&j, "hits", (int64_t)st.hits);
+	json_key_int(&j, "misses", (int64_t)st.misses);
+	json_key_int(&j, "evictions", (int64_t)st.evictions);
+	json_key_int(&j, "corrupt_seen", (int64_t)st.corrupt_seen);
+	json_object_end(&j);
+	return print_json(&j, &b);
+}
 
 int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	(void)argc;
-	(void)argv;
-	(void)ctx;
-	fprintf(stderr, "mtasts: cache: not built yet\n");
-	return 2;
+	struct cache *c = NULL;
+	struct cache_entry e;
+	char dom[DOMAIN_BUFSZ];
+	const char *args[3] = { NULL, NULL, NULL };
+	bool json = false;
+	int nargs = 0, rc, status = 2;
+	struct buf b;
+	struct json j;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (argv[i][0] == '-' || nargs == 3)
+			return usage();
+		else
+			args[nargs++] = argv[i];
+	}
+	if (nargs == 0)
+		return usage();
+	if (nargs >= 2 &&
+	    domain_normalise(args[1], strlen(args[1]), dom) != MT_OK) {
+		fprintf(stderr, "mtasts: cache: invalid domain\n");
+		return 2;
+	}
+	if (!((strcmp(args[0], "stats") == 0 && nargs == 1) ||
+	      (strcmp(args[0], "list") == 0 && nargs == 1) ||
+	      (strcmp(args[0], "show") == 0 && nargs == 2) ||
+	      (strcmp(args[0], "flush") == 0 && nargs <= 2)))
+		return usage();
+	rc = cache_open(&c, ctx->cfg.cache_path, ctx->cfg.cache_size);
+	if (rc != MT_OK) {
+		fprintf(stderr, "mtasts: cache: %s: %s\n", ctx->cfg.cache_path,
+			mt_strerror(rc));
+		return 2;
+	}
+	if (strcmp(args[0], "stats") == 0) {
+		status = do_stats(c, json);
+	} else if (strcmp(args[0], "list") == 0) {
+		struct list_ctx l = { NULL };
+
+		if (json) {
+			buf_init(&b, 256u << 20);
+			json_init(&j, &b);
+			json_array_begin(&j);
+			l.j = &j;
+		}
+		rc = cache_foreach(c, list_fn, &l);
+		if (json) {
+			json_array_end(&j);
+			status = print_json(&j, &b);
+		} else {
+			status = 0;
+		}
+		if (rc != MT_OK) {
+			fprintf(stderr, "mtasts: cache: %s\n",
+				mt_strerror(rc));
+			status = 2;
+		}
+	} else if (strcmp(args[0], "show") == 0) {
+		rc = cache_get(c, dom, &e);
+		if (rc == MT_ENOTFOUND) {
+			fprintf(stderr, "mtasts: cache: %s: not cached\n",
+				dom);
+			status = 1;
+		} else if (rc != MT_OK) {
+			fprintf(stderr, "mtasts: cache: %s\n",
+				mt_strerror(rc));
+		} else if (json) {
+			buf_init(&b, 1u << 20);
+			json_init(&j, &b);
+			entry_json(&j, &e);
+			status = print_json(&j, &b);
+		} else {
+			entry_human(&e, true);
+			status = 0;
+		}
+		cache_entry_clear(&e);
+	} else {
+		rc = nargs == 2 ? cache_delete(c, dom) : cache_flush(c);
+		if (rc == MT_OK) {
+			status = 0;
+		} else if (rc == MT_ENOTFOUND) {
+			fprintf(stderr, "mtasts: cache: %s: not cached\n",
+				dom);
+			status = 1;
+		} else {
+			fprintf(stderr, "mtasts: cache: %s\n",
+				mt_strerror(rc));
+		}
+	}
+	cache_close(c);
+	return status;
 }
