@@ -114,7 +114,7 @@
 #define CACHE_BIG_DATA 65536u
 #define CACHE_BIG_HDR 64u
 #define CACHE_BIG_SIZE (CACHE_BIG_DATA + CACHE_BIG_HDR)
-#define CACHE_PROBE_MAX 32u
+#define CACHE_PROBE_MAX 64u
 #define CACHE_READ_TRIES 4
 #define CACHE_LOCK_MS 2000
 #define CACHE_MIN_SLOTS 64u
@@ -199,7 +199,10 @@ struct cache {
 	uint32_t nslots, nbig;
 	uint64_t key[2];
 	unsigned gen;
+	uint32_t hits, misses;	/* not yet added to the header */
 };
+
+static void stat_flush(struct cache *c);
 
 static atomic_uint fork_gen;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
@@ -466,6 +469,8 @@ static int attach(struct cache *c)
 	int rc = MT_EIO;
 
 	detach(c);
+	c->hits = 0;	/* approximate: a child does not repeat its parent's */
+	c->misses = 0;
 	c->gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
 	for (int i = 0; i < CACHE_MAX_ATTACH; i++) {
 		rc = shm_attach(&c->shm, c->path);
@@ -567,6 +572,8 @@ void cache_close(struct cache *c)
 {
 	if (c == NULL)
 		return;
+	if (c->gen == atomic_load_explicit(&fork_gen, memory_order_relaxed))
+		stat_flush(c);
 	detach(c);
 	mem_free(c->path);
 	mem_free(c);
@@ -582,11 +589,33 @@ void cache_entry_clear(struct cache_entry *e)
 
 /* ---- reading ---- */
 
+static void stat_add_n(uint64_t *ctr, uint64_t n)
+{
+	atomic_fetch_add_explicit((_Atomic uint64_t *)ctr, n,
+				  memory_order_relaxed);
+}
+
 static void stat_add(struct cache *c, uint64_t *ctr)
 {
 	(void)c;
-	atomic_fetch_add_explicit((_Atomic uint64_t *)ctr, 1,
-				  memory_order_relaxed);
+	stat_add_n(ctr, 1);
+}
+
+/* Hit and miss counts are kept in the handle and added to the shared
+ * header in bulk: an atomic add per lookup on one cache line shared by
+ * every process would cost more than the lookup. */
+#define STAT_FLUSH_EVERY 1024u
+
+static void stat_flush(struct cache *c)
+{
+	if (c->hdr == NULL)
+		return;
+	if (c->hits)
+		stat_add_n(&c->hdr->ch_hits, c->hits);
+	if (c->misses)
+		stat_add_n(&c->hdr->ch_misses, c->misses);
+	c->hits = 0;
+	c->misses = 0;
 }
 
 static uint32_t seq_load(const struct cache_slot *s, memory_order mo)
@@ -762,7 +791,8 @@ int cache_get(struct cache *c, const char *domain, struct cache_entry *out)
 			    now)
 				atomic_store_explicit(lru, now,
 						      memory_order_relaxed);
-			stat_add(c, &c->hdr->ch_hits);
+			if (++c->hits >= STAT_FLUSH_EVERY)
+				stat_flush(c);
 			return MT_OK;
 		}
 		case RD_NOMEM:
@@ -779,7 +809,8 @@ int cache_get(struct cache *c, const char *domain, struct cache_entry *out)
 			idx = 0;
 	}
 miss:
-	stat_add(c, &c->hdr->ch_misses);
+	if (++c->misses >= STAT_FLUSH_EVERY)
+		stat_flush(c);
 	return MT_ENOTFOUND;
 }
 
@@ -1288,6 +1319,7 @@ int cache_stats(struct cache *c, struct cache_stats *st)
 	memset(st, 0, sizeof(*st));
 	if ((rc = ready(c)) != MT_OK)
 		return rc;
+	stat_flush(c);
 	st->slots = c->nslots;
 	st->file_size = c->shm.size;
 	for (uint32_t i = 0; i < c->nslots; i++) {
