@@ -316,6 +316,13 @@ static uint64_t desc_sum(const struct cache_hdr *h)
 			 offsetof(struct cache_hdr, ch_desc_sum));
 }
 
+/* Home slot of a hash: multiply-shift instead of a 64-bit division (the
+ * division alone cost a fifth of a cached lookup). */
+static uint32_t home(const struct cache *c, uint64_t h)
+{
+	return (uint32_t)(((h >> 32) * (uint64_t)c->nslots) >> 32);
+}
+
 /* ---- layout, creation, attach ---- */
 
 struct layout {
@@ -779,7 +786,7 @@ int cache_get(struct cache *c, const char *domain, struct cache_entry *out)
 	if ((rc = ready(c)) != MT_OK)
 		return rc;
 	h = sip_hash(c->key, domain, dlen);
-	idx = (uint32_t)(h % c->nslots);
+	idx = home(c, h);
 	for (uint32_t i = 0; i < CACHE_PROBE_MAX; i++) {
 		switch (read_slot(c, idx, h, domain, dlen, out)) {
 		case RD_OK: {
@@ -935,7 +942,7 @@ struct found {
 static void probe_locked(struct cache *c, uint64_t h, const char *d,
 			 size_t dlen, struct found *f)
 {
-	uint32_t idx = (uint32_t)(h % c->nslots);
+	uint32_t idx = home(c, h);
 
 	f->at = UINT32_MAX;
 	f->reuse = UINT32_MAX;
@@ -987,7 +994,7 @@ static int evict_class(const struct cache_slot *m, int64_t now)
 
 static uint32_t pick_victim(struct cache *c, uint64_t h, int64_t now)
 {
-	uint32_t idx = (uint32_t)(h % c->nslots), best = UINT32_MAX;
+	uint32_t idx = home(c, h), best = UINT32_MAX;
 	int best_cls = 99;
 	uint32_t best_lru = 0;
 	int64_t best_exp = 0;
