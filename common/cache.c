@@ -230,10 +230,12 @@ static void fork_register(void)
 
 static uint64_t load_le64(const unsigned char *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
@@ -653,18 +655,20 @@ static bool slot_fields_ok(const struct cache_slot *s, uint32_t nbig)
 
 static bool mx_blob_ok(const char *mx, uint32_t len, uint32_t n)
 {
-	uint32_t count = 0;
+	uint32_t count = 0, off = 0;
+	const char *nul;
 
 	if (len == 0)
 		return n == 0;
 	if (mx[len - 1] != '\0')
 		return false;
-	for (uint32_t i = 0; i < len; i++)
-		if (mx[i] == '\0') {
-			if (i == 0 || mx[i - 1] == '\0')
-				return false;	/* empty pattern */
-			count++;
-		}
+	while (off < len) {
+		nul = memchr(mx + off, '\0', len - off);
+		if (nul == NULL || nul == mx + off)
+			return false;	/* unterminated or empty pattern */
+		off = (uint32_t)(nul - mx) + 1;
+		count++;
+	}
 	return count == n;
 }
 
