@@ -93,9 +93,10 @@ int shm_attach(struct shm *s, const char *path)
 				path);
 			return MT_EPERM;
 		}
+		rc = errno == EACCES || errno == EISDIR ? MT_EPERM : MT_EIO;
 		log_msg(LOG_LVL_ERR, "cache: open %s: %s", path,
 			strerror(errno));
-		return errno == EACCES ? MT_EPERM : MT_EIO;
+		return rc;
 	}
 	rc = check_file(fd, path, &st);
 	if (rc != MT_OK)
