@@ -200,6 +200,8 @@ struct cache {
 	uint64_t key[2];
 	unsigned gen;
 	uint32_t hits, misses;	/* not yet added to the header */
+	uint32_t lru_now;	/* coarse time for LRU stamps */
+	uint32_t lru_ops;	/* lookups since lru_now was read */
 };
 
 static void stat_flush(struct cache *c);
@@ -794,10 +796,15 @@ int cache_get(struct cache *c, const char *domain, struct cache_entry *out)
 	for (uint32_t i = 0; i < CACHE_PROBE_MAX; i++) {
 		switch (read_slot(c, idx, h, domain, dlen, out)) {
 		case RD_OK: {
-			uint32_t now = (uint32_t)clock_now();
+			uint32_t now;
 			_Atomic uint32_t *lru =
 				(_Atomic uint32_t *)&c->slots[idx].cs_lru;
 
+			/* The stamp is coarse: the clock is read every 64
+			 * hits, not on each (a tenth of a hit's cost). */
+			if ((c->lru_ops++ & 63) == 0)
+				c->lru_now = (uint32_t)clock_now();
+			now = c->lru_now;
 			if (atomic_load_explicit(lru, memory_order_relaxed) !=
 			    now)
 				atomic_store_explicit(lru, now,
