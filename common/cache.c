@@ -374,7 +374,7 @@ static int layout_for(size_t size, struct layout *l)
 static int init_file(unsigned char *base, size_t size, void *arg)
 {
 	const struct layout *l = arg;
-	struct cache_hdr *h = (struct cache_hdr *)base;
+	struct cache_hdr *h = (struct cache_hdr *)(void *)base;
 
 	if (size != l->file_size)
 		return MT_EINTERNAL;
@@ -449,7 +449,7 @@ static void detach(struct cache *c)
 /* Replace a file we cannot use; s is attached to it. */
 static int rebuild(struct cache *c, const char *why)
 {
-	struct cache_hdr *old = (struct cache_hdr *)c->shm.base;
+	struct cache_hdr *old = (struct cache_hdr *)(void *)c->shm.base;
 	struct layout l;
 	int rc;
 
@@ -521,7 +521,7 @@ static int attach(struct cache *c)
 		}
 		if (rc != MT_OK)
 			return rc;
-		c->hdr = (struct cache_hdr *)c->shm.base;
+		c->hdr = (struct cache_hdr *)(void *)c->shm.base;
 		why = hdr_mismatch(c->hdr, c->shm.size);
 		if (why == NULL && !atomic_load_explicit(
 				   (_Atomic uint32_t *)&c->hdr->ch_retired,
@@ -530,7 +530,7 @@ static int attach(struct cache *c)
 			c->nbig = c->hdr->ch_nbig;
 			c->key[0] = c->hdr->ch_key[0];
 			c->key[1] = c->hdr->ch_key[1];
-			c->slots = (struct cache_slot *)(c->shm.base +
+			c->slots = (struct cache_slot *)(void *)(c->shm.base +
 							  CACHE_HDR_SIZE);
 			c->bigs = c->shm.base + c->hdr->ch_big_off;
 			return MT_OK;
@@ -846,7 +846,7 @@ miss:
 
 static struct cache_big *big_at(struct cache *c, uint32_t i)
 {
-	return (struct cache_big *)(c->bigs + (size_t)i * CACHE_BIG_SIZE);
+	return (struct cache_big *)(void *)(c->bigs + (size_t)i * CACHE_BIG_SIZE);
 }
 
 /* Writer-side validity of slot idx (the lock is held: nobody else writes;
@@ -1061,8 +1061,8 @@ static int build_slot(struct cache_slot *n, uint64_t h, const char *d,
 		return MT_EINVAL;
 	if (e->mx_len > CACHE_BIG_DATA)
 		return MT_ETOOBIG;
-	if (!mx_blob_ok(e->mx, e->mx_len, e->n_mx) ||
-	    (e->mx_len && e->mx == NULL))
+	if ((e->mx_len && e->mx == NULL) ||
+	    !mx_blob_ok(e->mx, e->mx_len, e->n_mx))
 		return MT_EINVAL;
 	memset(n, 0, sizeof(*n));
 	n->cs_lru = (uint32_t)clock_now();
