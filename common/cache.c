@@ -846,7 +846,8 @@ miss:
 
 static struct cache_big *big_at(struct cache *c, uint32_t i)
 {
-	return (struct cache_big *)(void *)(c->bigs + (size_t)i * CACHE_BIG_SIZE);
+	return (struct cache_big *)(void *)(c->bigs +
+					    (size_t)i * CACHE_BIG_SIZE);
 }
 
 /* Writer-side validity of slot idx (the lock is held: nobody else writes;
