@@ -79,7 +79,11 @@
  * (shm.c) so nobody's mapping is truncated - and the event is logged at
  * error level as security-relevant (cached policies are lost).  Under the
  * old file's lock the old header is marked retired; every operation checks
- * that flag (one relaxed load) and re-attaches.  A handle notices fork()
+ * that flag (one relaxed load) and re-attaches.  Whether the name really
+ * points to a new file is decided by inode (shm_is_current), never by the
+ * flag alone: a retired flag on the file the name still names is damage
+ * and rebuilds it, and a rebuilder that finds the name already replaced
+ * (another process won the race) just follows.  A handle notices fork()
  * (pthread_atfork bumps a generation) and the child re-opens the file: its
  * own descriptor, its own OFD lock, one fd per process.
  *
@@ -456,10 +460,7 @@ static int rebuild(struct cache *c, const char *why)
 	rc = shm_lock(&c->shm, CACHE_LOCK_MS);
 	if (rc != MT_OK)
 		return rc;
-	if (c->shm.size >= CACHE_HDR_SIZE &&
-	    atomic_load_explicit((_Atomic uint32_t *)&old->ch_retired,
-				 memory_order_acquire) == 1 &&
-	    hdr_mismatch(old, c->shm.size) == NULL) {
+	if (!shm_is_current(&c->shm, c->path)) {
 		rc = MT_OK;	/* someone else already replaced it */
 		goto out;
 	}
@@ -535,10 +536,12 @@ static int attach(struct cache *c)
 			c->bigs = c->shm.base + c->hdr->ch_big_off;
 			return MT_OK;
 		}
-		if (why == NULL) {	/* retired: the name has a new file */
-			detach(c);
+		if (why == NULL && !shm_is_current(&c->shm, c->path)) {
+			detach(c);	/* retired: the name has a new file */
 			continue;
 		}
+		if (why == NULL)	/* a stray retired flag */
+			why = "retired flag set on the current file";
 		rc = rebuild(c, why);
 		detach(c);
 		if (rc != MT_OK)

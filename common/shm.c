@@ -124,6 +124,15 @@ fail:
 	return rc;
 }
 
+int shm_is_current(const struct shm *s, const char *path)
+{
+	struct stat st;
+
+	if (s->fd < 0 || lstat(path, &st) != 0)
+		return 0;
+	return st.st_dev == s->dev && st.st_ino == s->ino;
+}
+
 void shm_detach(struct shm *s)
 {
 	if (s->base != NULL)

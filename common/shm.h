@@ -36,6 +36,9 @@ int shm_attach(struct shm *s, const char *path);
 int shm_create(const char *path, size_t size, shm_init_fn *init, void *arg,
 	       int replace);
 void shm_detach(struct shm *s);	/* idempotent */
+/* True when path still names the file s has mapped (same device and
+ * inode): false after a replacement, or when path is gone. */
+int shm_is_current(const struct shm *s, const char *path);
 
 /* The writer lock: byte 0 of the file, OFD lock (owned by the open file
  * description, so a dead process cannot keep it).  Waits at most

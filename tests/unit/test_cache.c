@@ -441,6 +441,49 @@ static void test_random_bytes(void)
 	cleanup();
 }
 
+/* Random bytes over the header: every open succeeds (the file is kept or
+ * rebuilt), and what is read is either the stored policy or a miss. */
+static void test_random_header(void)
+{
+	struct cache *c;
+	struct cache_entry e, g;
+	unsigned char junk[64];
+	int fd, wrong = 0, rebuilt = 0;
+
+	fresh();
+	srand(7);
+	for (int round = 0; round < 60; round++) {
+		int rc = cache_open(&c, path, 1 << 20);
+
+		if (rc != MT_OK)
+			fprintf(stderr, "round %d: %s\n", round,
+				mt_strerror(rc));
+		CU_ASSERT_EQUAL_FATAL(rc, MT_OK);
+		if (cache_get(c, "h.example", &g) == MT_OK) {
+			if (g.n_mx != 2 || memcmp(g.mx, blob2, g.mx_len) != 0)
+				wrong++;
+			cache_entry_clear(&g);
+		} else {
+			rebuilt++;
+		}
+		mk(&e, "h.example", blob2, sizeof(blob2) - 1, 2);
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		cache_close(c);
+		fd = open(path, O_RDWR);
+		CU_ASSERT_FATAL(fd >= 0);
+		size_t n = 1 + (size_t)(rand() % 16);
+		off_t off = rand() % 120;	/* descriptor and key */
+
+		for (size_t k = 0; k < n; k++)
+			junk[k] = (unsigned char)rand();
+		CU_ASSERT_EQUAL(pwrite(fd, junk, n, off), (ssize_t)n);
+		close(fd);
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT(rebuilt > 50);	/* the first round, then nearly all */
+	cleanup();
+}
+
 static void test_lease(void)
 {
 	struct cache *c;
@@ -532,6 +575,7 @@ int register_tests(void)
 		{ "truncated file, garbage header", test_truncated_and_header },
 		{ "replaced file is followed", test_retired_follow },
 		{ "random bytes over entries", test_random_bytes },
+		{ "random bytes over the header", test_random_header },
 		{ "fetch lease", test_lease },
 		{ "out of memory", test_oom },
 		CU_TEST_INFO_NULL,
