@@ -258,8 +258,9 @@ static void t_oom(void)
 	for (long n = 0; n < 3; n++) {
 		e = NULL;
 		mem_fail_after(n);
-		(void)make_engine("example.net");
+		e = make_engine("example.net");
 		mem_fail_after(-1);
+		engine_destroy(e);
 	}
 	e = make_engine("example.net");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
