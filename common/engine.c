@@ -455,6 +455,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	if (e->cache) {
 		rc = cache_lease(e->cache, domain, now, now + e->cfg.lease_time);
 		if (rc == MT_EBUSY) {
+			rc = MT_OK;	/* an answer, not an error */
 			if (usable) {
 				result_from_entry(out, &ce, SOURCE_CACHE, "cached");
 				goto out;

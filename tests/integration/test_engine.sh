@@ -118,9 +118,14 @@ check "NODATA: none" "none fetch no-txt" "$(echo "$r" | cut -d' ' -f1-3)"
 tq=$(count_txt_queries servfail.test)
 r=$(q 0 servfail.test mx.servfail.test)
 check "SERVFAIL: none (temporary)" "none none dns-tempfail" "$(echo "$r" | cut -d' ' -f1-3)"
+# libunbound retries a SERVFAIL answer itself (outbound-msg-retry), so
+# the first lookup may reach the server more than once; the back-off
+# must keep the second delivery off the network entirely.
+tq1=$(count_txt_queries servfail.test)
+check_match "SERVFAIL: the first delivery asked the server" '^[1-9]' "$((tq1 - tq))"
 r=$(q 5 servfail.test mx.servfail.test)
-check "SERVFAIL: backed off, no new query" "none none backoff" "$(echo "$r" | cut -d' ' -f1-3)"
-check "SERVFAIL: one query reached the server" $((tq + 1)) "$(count_txt_queries servfail.test)"
+check "SERVFAIL: backed off" "none none backoff" "$(echo "$r" | cut -d' ' -f1-3)"
+check "SERVFAIL: no query during the back-off" "$tq1" "$(count_txt_queries servfail.test)"
 
 # --- several STSv1 records: no policy; CNAME'd TXT followed ----------------
 r=$(q 0 multi.test mx1.example.test)
