@@ -66,13 +66,14 @@ fi
 
 # 3. valgrind over the unit suite of the gcc build.
 if [ -d build-ci ]; then
-	rm -f build-ci/meson-logs/testlog-valgrind.json
+	rm -f build-ci/meson-logs/testlog-valgrind*.json
 	meson test -C build-ci --suite unit --no-rebuild --num-processes 2 \
 		--logbase testlog-valgrind \
 		--wrap='valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet' \
 		>/dev/null 2>&1
 	mkdir -p build-vg/meson-logs
-	cp build-ci/meson-logs/testlog-valgrind.json build-vg/meson-logs/testlog.json 2>/dev/null
+	# meson names the log after the wrapper too: testlog-valgrind-valgrind.json
+	cat build-ci/meson-logs/testlog-valgrind*.json >build-vg/meson-logs/testlog.json 2>/dev/null
 	count build-vg "valgrind, unit suite"
 fi
 
