@@ -1168,9 +1168,10 @@ int cache_put(struct cache *c, const struct cache_entry *e)
 	return rc;
 }
 
-int cache_delete(struct cache *c, const char *domain)
+/* Writer entry: validate the domain, attach, take the lock and find the
+ * domain's slot.  On MT_OK the caller holds the lock. */
+static int lock_and_find(struct cache *c, const char *domain, struct found *f)
 {
-	struct found f;
 	size_t dlen;
 	int rc;
 
@@ -1180,7 +1181,17 @@ int cache_delete(struct cache *c, const char *domain)
 		return rc;
 	if ((rc = lock(c)) != MT_OK)
 		return rc;
-	probe_locked(c, sip_hash(c->key, domain, dlen), domain, dlen, &f);
+	probe_locked(c, sip_hash(c->key, domain, dlen), domain, dlen, f);
+	return MT_OK;
+}
+
+int cache_delete(struct cache *c, const char *domain)
+{
+	struct found f;
+	int rc;
+
+	if ((rc = lock_and_find(c, domain, &f)) != MT_OK)
+		return rc;
 	if (f.at == UINT32_MAX) {
 		rc = MT_ENOTFOUND;
 	} else {
@@ -1234,16 +1245,10 @@ int cache_lease(struct cache *c, const char *domain, int64_t now,
 {
 	struct cache_entry e;
 	struct found f;
-	size_t dlen;
 	int rc;
 
-	if ((rc = check_domain(domain, &dlen)) != MT_OK)
+	if ((rc = lock_and_find(c, domain, &f)) != MT_OK)
 		return rc;
-	if ((rc = ready(c)) != MT_OK)
-		return rc;
-	if ((rc = lock(c)) != MT_OK)
-		return rc;
-	probe_locked(c, sip_hash(c->key, domain, dlen), domain, dlen, &f);
 	if (f.at != UINT32_MAX) {
 		const struct cache_slot *m = &c->slots[f.at];
 
@@ -1256,7 +1261,7 @@ int cache_lease(struct cache *c, const char *domain, int64_t now,
 			goto out_e;
 	} else {
 		memset(&e, 0, sizeof(e));
-		memcpy(e.domain, domain, dlen);
+		memcpy(e.domain, domain, strlen(domain));	/* checked: fits */
 		e.kind = CACHE_EMPTY;
 	}
 	e.lease_pid = getpid();
@@ -1273,16 +1278,10 @@ int cache_unlease(struct cache *c, const char *domain)
 {
 	struct cache_entry e;
 	struct found f;
-	size_t dlen;
 	int rc;
 
-	if ((rc = check_domain(domain, &dlen)) != MT_OK)
+	if ((rc = lock_and_find(c, domain, &f)) != MT_OK)
 		return rc;
-	if ((rc = ready(c)) != MT_OK)
-		return rc;
-	if ((rc = lock(c)) != MT_OK)
-		return rc;
-	probe_locked(c, sip_hash(c->key, domain, dlen), domain, dlen, &f);
 	if (f.at == UINT32_MAX) {
 		rc = MT_ENOTFOUND;
 		goto out;
