@@ -46,6 +46,15 @@ struct lint_opts {
 	int n_args;
 };
 
+/* Is hosts[i] the same string as an earlier one? */
+static int seen_before(const char *const *hosts, int i)
+{
+	for (int k = 0; k < i; k++)
+		if (strcmp(hosts[k], hosts[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static void lint_usage(void)
 {
 	fprintf(stderr,
@@ -283,8 +292,9 @@ static int lint_policy(const struct lint_opts *o)
 			json_key(&j, "mx_check");
 			json_object_begin(&j);
 			for (int i = 0; i < o->n_mx; i++)
-				json_key_bool(&j, o->mx[i],
-					      mx_covered(&p, valid, o->mx[i]));
+				if (!seen_before(o->mx, i))	/* one key each */
+					json_key_bool(&j, o->mx[i],
+						      mx_covered(&p, valid, o->mx[i]));
 			json_object_end(&j);
 		}
 		json_object_end(&j);
