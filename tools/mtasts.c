@@ -22,7 +22,8 @@ static const struct {
 	  "       lint [--json] --txt RECORD...\n"
 	  "       lint [--json] --tlsrpt RECORD..." },
 	{ "check", cmd_check, "check [--json] DOMAIN" },
-	{ "query", cmd_query, "query [--json] [--no-network] DOMAIN [MX...]" },
+	{ "query", cmd_query,
+	  "query [--json] [--no-network] [--recheck] DOMAIN [MX...]" },
 	{ "cache", cmd_cache, "cache stats|list|show DOMAIN|flush [DOMAIN]" },
 	{ "refresh", cmd_refresh, "refresh" },
 	{ "report", cmd_report, "report [--dry-run]" },

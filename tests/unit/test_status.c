@@ -47,10 +47,39 @@ static void t_buf_oom(void)
 	buf_free(&b);
 }
 
+static void t_buf_grow(void)
+{
+	struct buf b;
+	size_t len;
+	char *p;
+
+	buf_init(&b, 65536);
+	for (int i = 0; i < 65536 / 8; i++)
+		CU_ASSERT_EQUAL_FATAL(buf_add(&b, "abcdefgh", 8), MT_OK);
+	CU_ASSERT_EQUAL(b.len, 65536);
+	CU_ASSERT_EQUAL(buf_add(&b, "", 0), MT_OK);	/* at the cap: no-op */
+	CU_ASSERT_EQUAL(buf_add(&b, "z", 1), MT_ETOOBIG);
+	CU_ASSERT_EQUAL(b.data[b.len], '\0');
+	CU_ASSERT_EQUAL(memcmp(b.data + 65528, "abcdefgh", 8), 0);
+	p = buf_steal(&b, &len);
+	CU_ASSERT_EQUAL(len, 65536);
+	CU_ASSERT_PTR_NULL(b.data);
+	CU_ASSERT_EQUAL(b.len, 0);
+	mem_free(p);
+	/* an empty buffer steals as an empty string, never NULL */
+	p = buf_steal(&b, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_EQUAL(p[0], '\0');
+	mem_free(p);
+	buf_free(&b);
+}
+
 static CU_TestInfo tests[] = {
 	{ "strerror table", t_strerror },
 	{ "buf cap", t_buf_cap },
 	{ "buf oom", t_buf_oom },
+	{ "buf growth and steal", t_buf_grow },
 	CU_TEST_INFO_NULL,
 };
 
