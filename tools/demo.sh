@@ -28,9 +28,11 @@ mkdir -p "$TW.so" && install -m 644 "$B/plugin/mtasts.so" "$TW.so/mtasts.so"
 chmod 755 "$TW.so"
 export MTASTS_SO=$TW.so/mtasts.so
 TW=$TW NS=$NS "$SRC/tests/integration/world.sh" stop >/dev/null 2>&1
-trap 'world_down; rm -rf "$TW.so"; echo "== world stopped"' EXIT
+SO_DIR=$TW.so
 echo "== starting the test world (netns $NS: unbound, nginx, 2 Exims)"
-world_up demo >/dev/null || { echo "demo.sh: the world did not start"; exit 1; }
+world_up demo >/dev/null || { rm -rf "$SO_DIR"; echo "demo.sh: the world did not start"; exit 1; }
+# after world_up, which sets its own EXIT trap
+trap 'world_down; rm -rf "$SO_DIR"; echo "== world stopped"' EXIT
 E=$TW/exim
 
 show() {	# DOMAIN MX-of-interest WHAT

@@ -2,6 +2,7 @@
  * cached and negative entries, expiry, back-off, the fail-closed rule when
  * the cache is unavailable.  The network paths (TXT, fetch, leases across
  * processes) are tested with real servers in tests/integration/. */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,11 +278,28 @@ static void t_oom(void)
 	engine_destroy(e);
 }
 
+static int rm_one(const char *path, const struct stat *st, int type,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void cleanup(void)
+{
+	if (dir[0] != '\0')
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static int setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/mtasts-engine-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return -1;
+	atexit(cleanup);
 	log_set_sink(quiet, NULL);
 	return 0;
 }
