@@ -26,7 +26,7 @@ static const struct {
 	  "query [--json] [--no-network] [--recheck] DOMAIN [MX...]" },
 	{ "cache", cmd_cache, "cache stats|list|show DOMAIN|flush [DOMAIN]" },
 	{ "refresh", cmd_refresh, "refresh" },
-	{ "report", cmd_report, "report [--dry-run]" },
+	{ "report", cmd_report, "report [--dry-run] [--day YYYY-MM-DD]" },
 };
 
 static void usage(FILE *f)
