@@ -6,6 +6,7 @@
  *   testing                       -> report-only (deliver, record failures)
  *   enforce, MX matches (§4.1)    -> require-tls (§4.2 validation)
  *   enforce, MX matches nothing   -> refuse-mx (§4.1: MUST NOT deliver to it)
+ *   a mode outside the enum       -> as enforce without DANE (fail closed)
  */
 #include "decide.h"
 
@@ -60,6 +61,10 @@ enum verdict decide(bool have_policy, enum policy_mode mode, const char *mx,
 		*reason = "mx-mismatch";
 		return VERDICT_REFUSE_MX;
 	}
-	*reason = "no-policy";
-	return VERDICT_NONE;
+	/* A mode outside the enum (a corrupt entry, a future value): never
+	 * "none", which would send in clear where a policy exists.  Held to
+	 * enforce, DANE not consulted. */
+	*reason = "mode-invalid";
+	return policy_mx_matches(mx, mx_len, host) ? VERDICT_REQUIRE_TLS :
+						     VERDICT_REFUSE_MX;
 }

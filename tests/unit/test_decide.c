@@ -93,16 +93,49 @@ static void test_fail_closed(void)
 	CU_ASSERT_EQUAL(decide(true, POLICY_MODE_ENFORCE, NULL, 0,
 			       "mx1.example.com", DANE_NONE, &reason),
 			VERDICT_REFUSE_MX);
-	CU_ASSERT_EQUAL(decide(true, (enum policy_mode)42, BLOB,
-			       "mx1.example.com", DANE_NONE, &reason),
-			VERDICT_NONE);
-	CU_ASSERT_STRING_EQUAL(reason, "no-policy");
+}
+
+/* A policy whose mode byte is out of range (a corrupt entry, a future
+ * value) is never "none": it is held to enforce, listed MX with verified
+ * TLS, unlisted MX refused. */
+static const struct dcase bad_mode[] = {
+	{ "mode 3, listed", true, (enum policy_mode)3, "mx1.example.com",
+	  DANE_NONE, VERDICT_REQUIRE_TLS, "mode-invalid" },
+	{ "mode 42, wildcard", true, (enum policy_mode)42, "a.example.net",
+	  DANE_NONE, VERDICT_REQUIRE_TLS, "mode-invalid" },
+	{ "mode 42, unlisted", true, (enum policy_mode)42, "mx2.example.com",
+	  DANE_NONE, VERDICT_REFUSE_MX, "mode-invalid" },
+	{ "mode 255, unlisted", true, (enum policy_mode)255, "evil.example",
+	  DANE_NONE, VERDICT_REFUSE_MX, "mode-invalid" },
+	{ "mode -1, listed", true, (enum policy_mode)-1, "mx1.example.com",
+	  DANE_NONE, VERDICT_REQUIRE_TLS, "mode-invalid" },
+	{ "mode 42, DANE on unlisted", true, (enum policy_mode)42,
+	  "evil.example", DANE_USABLE, VERDICT_REFUSE_MX, "mode-invalid" },
+	{ "mode 42, no policy", false, (enum policy_mode)42, "evil.example",
+	  DANE_NONE, VERDICT_NONE, "no-policy" },
+	{ NULL, false, 0, NULL, 0, 0, NULL },
+};
+
+static void test_bad_mode(void)
+{
+	for (const struct dcase *t = bad_mode; t->label; t++) {
+		const char *reason = NULL;
+		enum verdict v = decide(t->have, t->mode, BLOB, t->host, t->dane,
+					&reason);
+
+		if (v != t->want || strcmp(reason, t->reason) != 0)
+			fprintf(stderr, "\n  case '%s': %s/%s\n", t->label,
+				verdict_str(v), reason);
+		CU_ASSERT_EQUAL(v, t->want);
+		CU_ASSERT_STRING_EQUAL(reason, t->reason);
+	}
 }
 
 static CU_TestInfo tests[] = {
 	{ "verdict table", test_table },
 	{ "verdict words", test_words },
 	{ "fail closed", test_fail_closed },
+	{ "mode out of range held to enforce", test_bad_mode },
 	CU_TEST_INFO_NULL,
 };
 
