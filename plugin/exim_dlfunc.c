@@ -94,6 +94,8 @@ int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 
 static int finish(unsigned char **yield, enum outcome o, const char *text)
 {
+	if (yield == NULL)	/* not called by Exim: nowhere to answer */
+		return outcome_code[o];
 	if (string_copy_function) {
 		*yield = string_copy_function((const unsigned char *)text);
 	} else {
@@ -103,10 +105,26 @@ static int finish(unsigned char **yield, enum outcome o, const char *text)
 	return outcome_code[o];
 }
 
+/* argc arguments, none of them NULL (Exim never passes NULL; other hosts
+ * calling these entry points might). */
+static int args_ok(int argc, int want, unsigned char *argv[])
+{
+	if (argc != want || argv == NULL)
+		return 0;
+	for (int i = 0; i < want; i++)
+		if (argv[i] == NULL)
+			return 0;
+	return 1;
+}
+
 /* The handle for this config path; NULL with *rc set on failure. */
 static struct mtasts *handle(const char *path, int *rc)
 {
 	*rc = MTASTS_OK;
+	if (path == NULL) {
+		*rc = MTASTS_EINVAL;
+		return NULL;
+	}
 	if (cached_h && strcmp(cached_path, path) == 0)
 		return cached_h;
 	mtasts_close(cached_h);
@@ -209,7 +227,7 @@ int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
 	struct buf b;
 	int rc, ret;
 
-	if (argc != 2)
+	if (!args_ok(argc, 2, argv))
 		return finish(yield, OUT_MISCONFIG,
 			      "MTA-STS: mtasts_exim_route takes CONFIG DOMAIN");
 	h = handle((const char *)argv[0], &rc);
@@ -221,7 +239,8 @@ int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
 		 * when the policy is enforced. */
 		rc = mtasts_policy(h, (const char *)argv[1], &pol, NULL, 0);
 		if (rc == MTASTS_OK && pol.have_policy &&
-		    pol.mode == MTASTS_MODE_ENFORCE)
+		    pol.mode != MTASTS_MODE_NONE &&
+		    pol.mode != MTASTS_MODE_TESTING)
 			return finish(yield, OUT_DEFER,
 				      "MTA-STS: enforced policy has too many "
 				      "mx patterns");
@@ -233,7 +252,10 @@ int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
 		 * exist: never send in clear (design.md) */
 		return finish(yield, OUT_DEFER,
 			      "MTA-STS: policy cannot be applied now");
-	if (!pol.have_policy || pol.mode != MTASTS_MODE_ENFORCE)
+	/* Only none and testing are opportunistic: a mode outside the enum
+	 * is held to enforce (fail closed). */
+	if (!pol.have_policy || pol.mode == MTASTS_MODE_NONE ||
+	    pol.mode == MTASTS_MODE_TESTING)
 		return finish(yield, OUT_ANSWER, "");
 	buf_init(&b, YIELD_MAX - 1);
 	rc = host_list(mx, &b);
@@ -253,7 +275,7 @@ int mtasts_exim_mode(unsigned char **yield, int argc, unsigned char *argv[])
 	struct mtasts *h;
 	int rc;
 
-	if (argc != 2)
+	if (!args_ok(argc, 2, argv))
 		return finish(yield, OUT_MISCONFIG,
 			      "MTA-STS: mtasts_exim_mode takes CONFIG DOMAIN");
 	h = handle((const char *)argv[0], &rc);
@@ -265,8 +287,10 @@ int mtasts_exim_mode(unsigned char **yield, int argc, unsigned char *argv[])
 	if (rc != MTASTS_OK)
 		return finish(yield, OUT_DEFER,
 			      "MTA-STS: policy cannot be applied now");
-	return finish(yield, OUT_ANSWER,
-		      pol.have_policy ? mtasts_mode_str(pol.mode) : "none");
+	if (!pol.have_policy || pol.mode == MTASTS_MODE_NONE)
+		return finish(yield, OUT_ANSWER, "none");
+	return finish(yield, OUT_ANSWER, pol.mode == MTASTS_MODE_TESTING ?
+		      "testing" : "enforce");
 }
 
 static int has_word(const char *hay, const char *needle)
@@ -309,7 +333,7 @@ int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 	int rc;
 
 	/* Reporting never affects delivery: every path yields "" with OK. */
-	if (argc != 7)
+	if (argc != 7 || argv == NULL || argv[0] == NULL)
 		return finish(yield, OUT_ANSWER, "");
 	ev = (const char *)argv[1];
 	domain = (const char *)argv[2];

@@ -3,6 +3,7 @@
  * exported symbol set (read from the ELF dynamic symbol table), version
  * and strings, decisions from config overrides (no network), TLS-RPT
  * recording, and the Exim dlfunc entry points called directly. */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
@@ -12,15 +13,18 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../plugin/mtasts.h"
+#include "cache.h"
 #include "cunit_main.h"
 
 typedef int dlfunc_fn(unsigned char **yield, int argc, unsigned char *argv[]);
 
 static void *so;
-static char so_path[1024], dir[128], conf[256];
+static char so_path[1024], dir[128], conf[256], conf2[256];
 
 /* The exported API: sorted, exact. */
 static const char *const expected[] = {
@@ -328,6 +332,373 @@ static void t_exim(void)
 	CU_ASSERT_STRING_EQUAL((char *)y, "");
 }
 
+
+/* An Exim yield is a closed vocabulary: "", a mode word, an "MTA-STS: "
+ * message, or a host list built by the module from validated patterns. */
+static int yield_closed(const unsigned char *y)
+{
+	const char *s = (const char *)y;
+
+	if (s == NULL)
+		return 0;
+	return strcmp(s, "") == 0 || strcmp(s, "none") == 0 ||
+	       strcmp(s, "testing") == 0 || strcmp(s, "enforce") == 0 ||
+	       strncmp(s, "MTA-STS: ", 9) == 0;
+}
+
+/* Every entry point with NULL, empty, huge, non-UTF-8 and list- or
+ * regex-syntax arguments: no crash, an Exim code of the table, a yield of
+ * the closed vocabulary. */
+static void t_exim_hostile_args(void)
+{
+	static const char *const fns[] = { "mtasts_exim_route",
+					   "mtasts_exim_mode",
+					   "mtasts_exim_event" };
+	static char huge[100 * 1024 + 1];
+	const char *values[] = {
+		NULL, "", huge, "\xff\xfe.example", "ex\xc3" "ample.net",
+		"a:b.example", "<; *", "!example.net", "+local_domains",
+		"@", "*", "*.example.net", "a;b.example", "$domain",
+		"example.net\n*", "^.*$", "example.net\\", "..",
+		"mx1.example.net.\n", "\xe2\x80\xae.example",
+	};
+	size_t nv = sizeof(values) / sizeof(values[0]);
+	unsigned char *y;
+	dlfunc_fn *f;
+
+	memset(huge, 'a', sizeof(huge) - 1);
+	for (size_t i = 0; i < sizeof(huge) - 1; i += 64)
+		huge[i] = '.';
+	huge[sizeof(huge) - 1] = '\0';
+	for (size_t k = 0; k < 3; k++) {
+		int argc = k == 2 ? 7 : 2;
+
+		*(void **)&f = sym(fns[k]);
+		/* no argv at all, and no yield pointer */
+		y = NULL;
+		CU_ASSERT(f(&y, argc, NULL) != 0 || k == 2);
+		CU_ASSERT(yield_closed(y));
+		CU_ASSERT(f(NULL, argc, NULL) >= 0);
+		for (size_t slot = 0; slot < (size_t)argc; slot++) {
+			for (size_t v = 0; v < nv; v++) {
+				const char *argv[7] = {
+					conf, "smtp:ehlo", "example.net",
+					"mx1.example.net", "192.0.2.1",
+					"tls:0", "250 STARTTLS"
+				};
+				int rc;
+
+				if (k < 2)
+					argv[1] = "example.net";
+				/* the config path is an administrator's
+				 * string: only NULL/empty/huge there */
+				if (slot == 0 && v > 2)
+					continue;
+				argv[slot] = values[v];
+				y = NULL;
+				rc = f(&y, argc, (unsigned char **)argv);
+				CU_ASSERT(rc == 0 || rc == 2 || rc == 3);
+				if (!yield_closed(y) ||
+				    !(rc == 0 || rc == 2 || rc == 3))
+					fprintf(stderr, "\n  %s slot %zu value"
+						" %zu: rc %d yield '%.40s'\n",
+						fns[k], slot, v, rc,
+						y ? (char *)y : "(null)");
+				CU_ASSERT(yield_closed(y));
+				if (k == 2)
+					CU_ASSERT(rc == 0 && y && *y == '\0');
+			}
+		}
+	}
+}
+
+static void put(const char *domain, int mode, const char *id,
+		const char *blob, uint32_t len, uint32_t n)
+{
+	struct cache *c = NULL;
+	struct cache_entry ce;
+	char path[256];
+	int64_t now = (int64_t)time(NULL);
+
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 0), 0);
+	memset(&ce, 0, sizeof(ce));
+	snprintf(ce.domain, sizeof(ce.domain), "%s", domain);
+	ce.kind = CACHE_POLICY;
+	ce.mode = (uint8_t)mode;
+	ce.max_age = 86400;
+	ce.fetched = now;
+	ce.expires = now + 86400;
+	ce.txt_checked = now;
+	snprintf(ce.id, sizeof(ce.id), "%s", id);
+	ce.n_mx = n;
+	ce.mx_len = len;
+	ce.mx = (char *)blob;
+	CU_ASSERT_EQUAL(cache_put(c, &ce), 0);
+	cache_close(c);
+}
+
+/* A cached enforce policy whose patterns are not host names (a hostile or
+ * corrupt entry): the route defers, it never turns them into list syntax,
+ * and never answers "" (which would send in clear). */
+static void t_exim_hostile_patterns(void)
+{
+	static const char *const bad[] = {
+		"mx.evil.example;*", "*", "mx.evil.example\n*",
+		"!mx.evil.example", "^.*$", "mx.evil.example:*",
+		"+relay", "@", "*.*.evil.example", "mx .evil.example",
+		"mx.evil.example$", "(?i).*", "mx\\.evil.example",
+		"mx..evil.example", "*.", "\xc3\xa9.evil.example",
+	};
+	const char *a[] = { conf, "evil.example" };
+	unsigned char *y = NULL;
+	char blob[600];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* a good pattern first, the bad one second */
+		int n = snprintf(blob, sizeof(blob), "mx1.evil.example%c%s%c",
+				 0, bad[i], 0);
+
+		put("evil.example", 2, "hostile1", blob, (uint32_t)n, 2);
+		y = NULL;
+		CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a), 2);
+		CU_ASSERT(yield_closed(y));
+		CU_ASSERT_EQUAL(call("mtasts_exim_mode", &y, 2, a), 0);
+		CU_ASSERT_STRING_EQUAL((char *)y, "enforce");
+	}
+}
+
+/* s with every dot escaped for a regex, written at w; returns the end. */
+static char *escaped(char *w, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '.')
+			*w++ = '\\';
+		*w++ = *s;
+	}
+	*w = '\0';
+	return w;
+}
+
+/* The longest id (32), the longest names (253 octets, 63-octet labels),
+ * upper case and trailing dots on the MX against stored patterns. */
+static void t_max_lengths(void)
+{
+	struct fns f;
+	struct mtasts *h = NULL;
+	struct mtasts_decision d;
+	struct mtasts_policy p;
+	char pat[254], wild[254], host[260], blob[600], *want, *w;
+	const char *a[] = { conf, "long.example" };
+	unsigned char *y = NULL;
+	size_t n;
+
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
+	for (size_t i = 0; i < 253; i++)
+		pat[i] = (char)('a' + i / 64);
+	pat[63] = pat[127] = pat[191] = '.';
+	pat[1] = '9';
+	pat[65] = '-';
+	pat[253] = '\0';
+	CU_ASSERT_EQUAL_FATAL(strlen(pat), 253);
+	wild[0] = '*';
+	wild[1] = '.';
+	memcpy(wild + 2, pat + 128, strlen(pat + 128) + 1);
+	n = (size_t)snprintf(blob, sizeof(blob), "%s%c%s%c", pat, 0, wild, 0);
+	put("long.example", 2, "0123456789abcdefABCDEF0123456789", blob,
+	    (uint32_t)n, 2);
+
+	get_fns(&f);
+	CU_ASSERT_EQUAL_FATAL(f.open(&h, conf), MTASTS_OK);
+	/* the MX upper-cased with a trailing dot: 254 octets as given */
+	for (size_t i = 0; i <= strlen(pat); i++)
+		host[i] = (char)(pat[i] >= 'a' && pat[i] <= 'z' ?
+				 pat[i] - 'a' + 'A' : pat[i]);
+	host[253] = '.';
+	host[254] = '\0';
+	CU_ASSERT_EQUAL(f.decide(h, "LONG.example.", host, &d), MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_REQUIRE_TLS);
+	CU_ASSERT_STRING_EQUAL(d.matched, pat);
+	CU_ASSERT_STRING_EQUAL(d.policy_id, "0123456789abcdefABCDEF0123456789");
+	/* the wildcard: one label in front of the last two labels */
+	snprintf(host, sizeof(host), "X.%s.", pat + 128);
+	CU_ASSERT_EQUAL(f.decide(h, "long.example", host, &d), MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_REQUIRE_TLS);
+	CU_ASSERT_STRING_EQUAL(d.matched, wild);
+	/* two labels in front: refused */
+	snprintf(host, sizeof(host), "x.y.%s", pat + 128);
+	CU_ASSERT_EQUAL(f.decide(h, "long.example", host, &d), MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_REFUSE_MX);
+	/* a 254-octet name without the trailing dot is no host name */
+	snprintf(host, sizeof(host), "%s.", pat);
+	host[253] = 'x';
+	CU_ASSERT_EQUAL(f.decide(h, "long.example", host, &d), MTASTS_EPARSE);
+	CU_ASSERT_EQUAL(f.policy(h, "long.example", &p, blob, sizeof(blob)),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(p.n_mx, 2);
+	f.close(h);
+
+	/* and the host list for Exim, dots escaped */
+	want = malloc(2048);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+	w = want;
+	w += snprintf(w, 16, "<; !^(?i)");
+	w = escaped(w, pat);
+	w += snprintf(w, 32, "$ ; !^(?i)[^.]+\\.");
+	w = escaped(w, pat + 128);
+	snprintf(w, 16, "$ ; *");
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, want);
+	free(want);
+}
+
+/* A handle opened before fork() decides in the child, from the cache the
+ * parent filled, and the child's own close leaves the parent's handle
+ * working. */
+static void t_fork(void)
+{
+	struct fns f;
+	struct mtasts *h = NULL;
+	struct mtasts_decision d;
+	int status = -1;
+	pid_t pid;
+
+	get_fns(&f);
+	put("fork.example", 2, "forkid", "mx.fork.example", 16, 1);
+	CU_ASSERT_EQUAL_FATAL(f.open(&h, conf), MTASTS_OK);
+	CU_ASSERT_EQUAL(f.decide(h, "fork.example", "mx.fork.example", &d),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_REQUIRE_TLS);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int bad = 0;
+
+		for (int i = 0; i < 3; i++) {
+			if (f.decide(h, "fork.example", "mx.fork.example",
+				     &d) != MTASTS_OK ||
+			    d.verdict != MTASTS_VERDICT_REQUIRE_TLS ||
+			    strcmp(d.source, "cache") != 0)
+				bad |= 1;
+			if (f.decide(h, "fork.example", "other.example",
+				     &d) != MTASTS_OK ||
+			    d.verdict != MTASTS_VERDICT_REFUSE_MX)
+				bad |= 2;
+			if (f.decide(h, "example.net", "mx1.example.net",
+				     &d) != MTASTS_OK ||
+			    d.verdict != MTASTS_VERDICT_REQUIRE_TLS)
+				bad |= 4;
+		}
+		f.close(h);
+		_exit(bad);
+	}
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status));
+	CU_ASSERT_EQUAL(WEXITSTATUS(status), 0);
+	CU_ASSERT_EQUAL(f.decide(h, "fork.example", "other.example", &d),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_REFUSE_MX);
+	f.close(h);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static long rss_kb(void)
+{
+	FILE *fp = fopen("/proc/self/statm", "r");
+	long pages = 0, resident = 0;
+
+	if (fp == NULL)
+		return -1;
+	if (fscanf(fp, "%ld %ld", &pages, &resident) != 2)
+		resident = -1;
+	fclose(fp);
+	return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* 10,000 open/decide/close cycles, and the Exim adapter switching between
+ * two configuration paths: no fd and no memory left behind (the RSS check
+ * is skipped under ASan, whose quarantine holds freed memory; its leak
+ * checker covers that build). */
+static void t_many_opens(void)
+{
+	struct fns f;
+	struct mtasts_decision d;
+	const char *a1[] = { conf, "fork.example" };
+	const char *a2[] = { conf2, "n.example" };
+	unsigned char *y;
+	int fds0, fds1, iters = 10000, bad = 0;
+	long rss0, rss1;
+
+	if (getenv("RUNNING_ON_VALGRIND") || getenv("MTASTS_TEST_SHORT"))
+		iters = 300;
+	get_fns(&f);
+	put("fork.example", 2, "forkid", "mx.fork.example", 16, 1);
+	for (int warm = 0; warm < 2; warm++) {
+		fds0 = count_fds();
+		rss0 = rss_kb();
+		for (int i = 0; i < (warm ? iters : 200); i++) {
+			struct mtasts *h = NULL;
+
+			if (f.open(&h, conf) != MTASTS_OK) {
+				bad++;
+				continue;
+			}
+			if (f.decide(h, "fork.example", "mx.fork.example",
+				     &d) != MTASTS_OK ||
+			    d.verdict != MTASTS_VERDICT_REQUIRE_TLS)
+				bad++;
+			f.close(h);
+			if (i % 10 == 0) {
+				/* the adapter reopens on a path change */
+				y = NULL;
+				if (call("mtasts_exim_route", &y, 2, a1) != 0 ||
+				    y == NULL || y[0] != '<')
+					bad++;
+				if (call("mtasts_exim_mode", &y, 2, a2) != 0)
+					bad++;
+			}
+		}
+	}
+	fds1 = count_fds();
+	rss1 = rss_kb();
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(fds0 > 0);
+	/* the adapter's own handle is open in both counts */
+	CU_ASSERT_EQUAL(fds1, fds0);
+#ifndef UNDER_ASAN
+	if (!getenv("RUNNING_ON_VALGRIND")) {
+		if (rss1 - rss0 >= 1024)
+			fprintf(stderr, "\n  rss %ld -> %ld kB\n", rss0, rss1);
+		CU_ASSERT(rss1 - rss0 < 1024);
+	}
+#else
+	(void)rss0;
+	(void)rss1;
+#endif
+}
+
 static CU_TestInfo tests[] = {
 	{ "exported symbols", t_symbols },
 	{ "version", t_version },
@@ -336,6 +707,11 @@ static CU_TestInfo tests[] = {
 	{ "decide from overrides", t_decide },
 	{ "report results", t_report },
 	{ "exim dlfunc entry points", t_exim },
+	{ "exim: hostile arguments", t_exim_hostile_args },
+	{ "exim: hostile cached patterns", t_exim_hostile_patterns },
+	{ "maximum lengths, case, trailing dots", t_max_lengths },
+	{ "decide after fork", t_fork },
+	{ "10,000 opens: no fd or memory growth", t_many_opens },
 	CU_TEST_INFO_NULL,
 };
 
@@ -388,6 +764,16 @@ int register_tests(void)
 		   "override = example.net enforce mx1.example.net *.w.example.net\n"
 		   "override = t.example testing\n"
 		   "override = n.example none\n", dir, dir, dir);
+	fclose(f);
+	/* the same settings under a second name */
+	snprintf(conf2, sizeof(conf2), "%s/mtasts2.conf", dir);
+	f = fopen(conf2, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "cache_path = %s/cache\n"
+		   "resolver = %s/resolv.conf\n"
+		   "dns_timeout = 1s\n"
+		   "override = n.example none\n", dir, dir);
 	fclose(f);
 	{
 		char rp[256];
