@@ -7,7 +7,9 @@
  *
  *  1. A per-domain override from the configuration wins (operator's word).
  *  2. A cached policy is used until fetched + max_age (§5).  Its TXT id is
- *     re-checked every txt_check_interval; a new id triggers a refetch
+ *     re-checked every txt_check_interval (every minute with
+ *     ENGINE_RECHECK_SOON, asked before mail is deferred or failed for the
+ *     policy, §5.1); a new id triggers a refetch
  *     (§5.1 "Policy Discovery"); a failed refetch keeps the cached policy
  *     (§5: a cached policy is never replaced by "nothing" before it
  *     expires).  A missing TXT record does not remove it either (§10.2
@@ -386,7 +388,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	struct policy pol;
 	const char *why = NULL;
 	bool have_entry = false, usable = false, leased = false;
-	int64_t now;
+	int64_t now, interval = e->cfg.txt_check_interval;
 	int rc;
 
 	memset(&ce, 0, sizeof(ce));
@@ -422,9 +424,13 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	}
 	usable = have_entry && ce.kind == CACHE_POLICY && now < ce.expires;
 
-	/* Rule 2: a fresh cached policy whose id was confirmed recently. */
+	/* Rule 2: a fresh cached policy whose id was confirmed recently.
+	 * Before mail is deferred or failed for it, "recently" is a minute
+	 * (§5.1); the back-off below still spaces failing re-checks. */
+	if ((flags & ENGINE_RECHECK_SOON) && interval > ENGINE_RECHECK_MIN)
+		interval = ENGINE_RECHECK_MIN;
 	if (usable && !(flags & (ENGINE_RECHECK | ENGINE_FORCE)) &&
-	    now - ce.txt_checked < e->cfg.txt_check_interval) {
+	    now - ce.txt_checked < interval) {
 		result_from_entry(out, &ce, SOURCE_CACHE, "cached");
 		goto out;
 	}

@@ -46,6 +46,10 @@ struct engine_decision {
 #define ENGINE_NO_NETWORK 0x1	/* cache only: never query or fetch */
 #define ENGINE_RECHECK 0x2	/* RFC 8461 §5.1: re-check the TXT id now */
 #define ENGINE_FORCE 0x4	/* refetch even when fresh (mtasts refresh) */
+#define ENGINE_RECHECK_SOON 0x8	/* §5.1 before mail is deferred or failed:
+				 * re-check the id unless confirmed within
+				 * ENGINE_RECHECK_MIN seconds; back-off holds */
+#define ENGINE_RECHECK_MIN 60
 
 struct engine;
 

@@ -18,6 +18,7 @@
 #include "decide.h"
 #include "domain.h"
 #include "engine.h"
+#include "api_internal.h"
 #include "log.h"
 #include "mem.h"
 #include "mtasts.h"
@@ -137,8 +138,9 @@ static void fill_policy(struct mtasts_policy *p,
 	copy_str(p->reason, sizeof(p->reason), pol->reason);
 }
 
-MTASTS_API int mtasts_policy(struct mtasts *h, const char *domain,
-			     struct mtasts_policy *p, char *mx, size_t mxsz)
+static int policy_flags(struct mtasts *h, const char *domain,
+			struct mtasts_policy *p, char *mx, size_t mxsz,
+			unsigned flags)
 {
 	struct engine_policy pol;
 	int rc;
@@ -147,7 +149,7 @@ MTASTS_API int mtasts_policy(struct mtasts *h, const char *domain,
 		return MT_EINVAL;
 	memset(p, 0, sizeof(*p));
 	memset(&pol, 0, sizeof(pol));
-	rc = engine_policy(h->engine, domain, 0, &pol);
+	rc = engine_policy(h->engine, domain, flags, &pol);
 	if (rc != MT_OK) {
 		if (rc == MT_EPOLICY)
 			copy_str(p->reason, sizeof(p->reason), pol.reason);
@@ -167,6 +169,18 @@ MTASTS_API int mtasts_policy(struct mtasts *h, const char *domain,
 out:
 	engine_policy_clear(&pol);
 	return rc;
+}
+
+MTASTS_API int mtasts_policy(struct mtasts *h, const char *domain,
+			     struct mtasts_policy *p, char *mx, size_t mxsz)
+{
+	return policy_flags(h, domain, p, mx, mxsz, 0);
+}
+
+int mtasts_policy_recheck(struct mtasts *h, const char *domain,
+			  struct mtasts_policy *p, char *mx, size_t mxsz)
+{
+	return policy_flags(h, domain, p, mx, mxsz, ENGINE_RECHECK_SOON);
 }
 
 MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,

@@ -9,6 +9,9 @@
  *       "<; !^(?i)mx1\.example\.net$ ; !^(?i)[^.]+\.example\.net$ ; *"
  *           enforce: an ignore_target_hosts list keeping only policy MXs
  *   mtasts_exim_mode CONF DOMAIN        "enforce", "testing" or "none"
+ *       asked by the router that defers when no MX is valid: an enforced
+ *       policy's TXT id is re-checked first (RFC 8461 §5.1) unless it was
+ *       confirmed within the last minute
  *   mtasts_exim_event CONF EVENT DOMAIN HOST IP TLS DATA
  *       records TLS outcomes for TLS-RPT; always yields "" with OK.
  *       TLS is "tls:1" (verified), "tls:0" (unverified) or "plain:0".
@@ -39,6 +42,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api_internal.h"
 #include "buf.h"
 #include "mtasts.h"
 
@@ -281,7 +285,9 @@ int mtasts_exim_mode(unsigned char **yield, int argc, unsigned char *argv[])
 	h = handle((const char *)argv[0], &rc);
 	if (h == NULL)
 		return misconfig(yield, "cannot open the configuration", rc);
-	rc = mtasts_policy(h, (const char *)argv[1], &pol, NULL, 0);
+	/* This router defers the address when the answer is enforce: the
+	 * moment RFC 8461 §5.1 wants the policy id re-checked. */
+	rc = mtasts_policy_recheck(h, (const char *)argv[1], &pol, NULL, 0);
 	if (rc == MTASTS_EPARSE)
 		return finish(yield, OUT_ANSWER, "none");
 	if (rc != MTASTS_OK)

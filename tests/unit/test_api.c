@@ -412,8 +412,9 @@ static void t_exim_hostile_args(void)
 	}
 }
 
-static void put(const char *domain, int mode, const char *id,
-		const char *blob, uint32_t len, uint32_t n)
+static void put_at(const char *domain, int mode, const char *id,
+		   const char *blob, uint32_t len, uint32_t n,
+		   int64_t checked_ago)
 {
 	struct cache *c = NULL;
 	struct cache_entry ce;
@@ -429,13 +430,76 @@ static void put(const char *domain, int mode, const char *id,
 	ce.max_age = 86400;
 	ce.fetched = now;
 	ce.expires = now + 86400;
-	ce.txt_checked = now;
+	ce.txt_checked = now - checked_ago;
 	snprintf(ce.id, sizeof(ce.id), "%s", id);
 	ce.n_mx = n;
 	ce.mx_len = len;
 	ce.mx = (char *)blob;
 	CU_ASSERT_EQUAL(cache_put(c, &ce), 0);
 	cache_close(c);
+}
+
+/* fail_count of the cached entry, or -1. */
+static int entry_fails(const char *domain)
+{
+	struct cache *c = NULL;
+	struct cache_entry ce;
+	char path[256];
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	if (cache_open(&c, path, 0) != 0)
+		return -1;
+	memset(&ce, 0, sizeof(ce));
+	if (cache_get(c, domain, &ce) == 0)
+		n = (int)ce.fail_count;
+	cache_entry_clear(&ce);
+	cache_close(c);
+	return n;
+}
+
+static void put(const char *domain, int mode, const char *id,
+		const char *blob, uint32_t len, uint32_t n)
+{
+	put_at(domain, mode, id, blob, len, n, 0);
+}
+
+/* RFC 8461 §5.1: the no-valid-MX router asks mtasts_exim_mode before it
+ * defers the address; for an enforced policy whose id was confirmed over a
+ * minute ago that call re-checks the TXT id (the DNS is unreachable here:
+ * the policy is kept and the failure backs off), while routing itself
+ * keeps using the cache. */
+static void t_exim_mode_recheck(void)
+{
+	struct fns f;
+	struct mtasts *h = NULL;
+	struct mtasts_policy p;
+	const char *a[] = { conf, "rc.example" };
+	unsigned char *y = NULL;
+
+	get_fns(&f);
+	put_at("rc.example", 2, "rcid", "mx.rc.example", 14, 1, 120);
+	CU_ASSERT_EQUAL_FATAL(f.open(&h, conf), MTASTS_OK);
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "<; !^(?i)mx\\.rc\\.example$ ; *");
+	CU_ASSERT_EQUAL(f.policy(h, "rc.example", &p, NULL, 0), MTASTS_OK);
+	CU_ASSERT_STRING_EQUAL(p.reason, "cached");
+	CU_ASSERT_EQUAL(call("mtasts_exim_mode", &y, 2, a), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "enforce");
+	/* the re-check happened: it failed, so the entry is in back-off,
+	 * and the policy is still there */
+	CU_ASSERT_EQUAL(entry_fails("rc.example"), 1);
+	CU_ASSERT_EQUAL(f.policy(h, "rc.example", &p, NULL, 0), MTASTS_OK);
+	CU_ASSERT_EQUAL(p.mode, MTASTS_MODE_ENFORCE);
+	/* a second deferral inside the back-off does not ask again */
+	CU_ASSERT_EQUAL(call("mtasts_exim_mode", &y, 2, a), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "enforce");
+	CU_ASSERT_EQUAL(entry_fails("rc.example"), 1);
+	/* routing alone never re-checks inside txt_check_interval */
+	put_at("rc.example", 2, "rcid", "mx.rc.example", 14, 1, 120);
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a), 0);
+	CU_ASSERT_EQUAL(entry_fails("rc.example"), 0);
+	f.close(h);
 }
 
 /* A cached enforce policy whose patterns are not host names (a hostile or
@@ -708,6 +772,7 @@ static CU_TestInfo tests[] = {
 	{ "report results", t_report },
 	{ "exim dlfunc entry points", t_exim },
 	{ "exim: hostile arguments", t_exim_hostile_args },
+	{ "exim: mode re-checks the id before a deferral", t_exim_mode_recheck },
 	{ "exim: hostile cached patterns", t_exim_hostile_patterns },
 	{ "maximum lengths, case, trailing dots", t_max_lengths },
 	{ "decide after fork", t_fork },

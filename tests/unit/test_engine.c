@@ -278,6 +278,46 @@ static void t_oom(void)
 	engine_destroy(e);
 }
 
+
+/* RFC 8461 §5.1: before mail is failed for an enforced policy the TXT id
+ * is re-checked.  ENGINE_RECHECK_SOON re-checks a cached policy whose id
+ * was last confirmed over a minute ago, even inside txt_check_interval;
+ * the back-off after a failed check still holds (no hammering). */
+static void t_recheck_soon(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	/* id confirmed 10 s ago: nothing to re-check */
+	put_policy(e, "r.example", POLICY_MODE_ENFORCE, T0 - 100, 86400, T0 - 10);
+	CU_ASSERT_EQUAL(engine_policy(e, "r.example", ENGINE_RECHECK_SOON, &p),
+			MT_OK);
+	CU_ASSERT_STRING_EQUAL(p.reason, "cached");
+	engine_policy_clear(&p);
+	/* confirmed 2 min ago, inside the 1 h interval: a plain call uses the
+	 * cache, the re-check asks the DNS (unreachable here: kept) */
+	put_policy(e, "r.example", POLICY_MODE_ENFORCE, T0 - 200, 86400, T0 - 120);
+	CU_ASSERT_EQUAL(engine_policy(e, "r.example", 0, &p), MT_OK);
+	CU_ASSERT_STRING_EQUAL(p.reason, "cached");
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL(engine_policy(e, "r.example", ENGINE_RECHECK_SOON, &p),
+			MT_OK);
+	CU_ASSERT_TRUE(p.have_policy);
+	CU_ASSERT_EQUAL(p.mode, POLICY_MODE_ENFORCE);
+	CU_ASSERT_STRING_EQUAL(p.reason, "cached-dns-tempfail");
+	engine_policy_clear(&p);
+	/* and the failure's back-off holds for the next re-check */
+	CU_ASSERT_EQUAL(engine_policy(e, "r.example", ENGINE_RECHECK_SOON, &p),
+			MT_OK);
+	CU_ASSERT_TRUE(p.have_policy);
+	CU_ASSERT_STRING_EQUAL(p.reason, "cached-backoff");
+	engine_policy_clear(&p);
+	clock_set_fake(0);
+	engine_destroy(e);
+}
+
 static int rm_one(const char *path, const struct stat *st, int type,
 		  struct FTW *ftw)
 {
@@ -313,6 +353,7 @@ static CU_TestInfo tests[] = {
 	{ "no policy when DNS is unreachable", t_no_policy_without_network },
 	{ "cache unavailable fails closed", t_cache_unavailable },
 	{ "allocation failures", t_oom },
+	{ "re-check before a deferral (5.1)", t_recheck_soon },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1,0 +1,16 @@
+/*
+ * api_internal.h - module-private variants of the public API for the
+ * adapters in plugin/ (hidden: neither exported nor part of the ABI).
+ */
+#ifndef MTASTS_API_INTERNAL_H
+#define MTASTS_API_INTERNAL_H
+#include "mtasts.h"
+
+/* mtasts_policy() asked just before mail is deferred or failed for an
+ * enforced policy (RFC 8461 §5.1): a cached policy's TXT id is re-checked
+ * unless it was confirmed within the last minute (a failing check still
+ * backs off).  Same results as mtasts_policy(). */
+int mtasts_policy_recheck(struct mtasts *h, const char *domain,
+			  struct mtasts_policy *p, char *mx, size_t mxsz);
+
+#endif
