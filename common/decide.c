@@ -2,7 +2,9 @@
  * decide.c - the verdict for one MX: pure, no I/O (design.md's table).
  *
  *   no policy / mode none         -> none
- *   DANE usable (RFC 8461 §2)     -> dane: MTA-STS never overrides DANE
+ *   DANE usable (RFC 8461 §2)     -> dane: MTA-STS never overrides DANE;
+ *                                    usable = secure TLSA for an MX named by
+ *                                    a secure MX RRset (RFC 7672 §2.2.1)
  *   testing                       -> report-only (deliver, record failures)
  *   enforce, MX matches (§4.1)    -> require-tls (§4.2 validation)
  *   enforce, MX matches nothing   -> refuse-mx (§4.1: MUST NOT deliver to it)
@@ -23,6 +25,13 @@ const char *verdict_str(enum verdict v)
 	if ((unsigned)v >= sizeof(verdict_names) / sizeof(verdict_names[0]))
 		return "unknown";
 	return verdict_names[v];
+}
+
+enum dane_state dane_state_of(bool mx_secure, bool mx_listed, bool tlsa_secure,
+			      size_t n_tlsa)
+{
+	return mx_secure && mx_listed && tlsa_secure && n_tlsa > 0 ?
+		DANE_USABLE : DANE_NONE;
 }
 
 enum verdict decide(bool have_policy, enum policy_mode mode, const char *mx,

@@ -6,6 +6,7 @@
 #ifndef MTASTS_DECIDE_H
 #define MTASTS_DECIDE_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "policy.h"
@@ -29,6 +30,13 @@ enum dane_state {
 enum verdict decide(bool have_policy, enum policy_mode mode, const char *mx,
 		    uint32_t mx_len, const char *host, enum dane_state dane,
 		    const char **reason);
+
+/* RFC 7672 §2.2.1: DNSSEC-validated TLSA records (n_tlsa of them) make DANE
+ * usable for an MX host only when the MX RRset that named the host was
+ * itself secure and lists it; otherwise whoever forged the MX answer chose
+ * the host and signed its TLSA. */
+enum dane_state dane_state_of(bool mx_secure, bool mx_listed, bool tlsa_secure,
+			      size_t n_tlsa);
 
 const char *verdict_str(enum verdict v);
 

@@ -625,11 +625,25 @@ int engine_decide(struct engine *e, const char *domain,
 				      pol->mode == POLICY_MODE_TESTING)) {
 		struct dns *d = engine_dns(e);
 		struct dns_tlsa tl;
+		struct dns_mx mxs;
+		bool listed = false;
 
 		memset(&tl, 0, sizeof(tl));
+		memset(&mxs, 0, sizeof(mxs));
+		/* TLSA alone is not enough: an MX answer forged for an
+		 * unsigned domain names a host whose TLSA the forger signed
+		 * (RFC 7672 §2.2.1).  The MX RRset must be secure and list
+		 * this host. */
 		if (d && dns_tlsa(d, mx, 25, &tl) == MT_OK &&
-		    tl.status == DNS_ANSWER && tl.sec == DNS_SEC_SECURE && tl.n > 0)
-			dane = DANE_USABLE;
+		    tl.status == DNS_ANSWER && tl.sec == DNS_SEC_SECURE &&
+		    tl.n > 0 && dns_mx(d, dom, &mxs) == MT_OK &&
+		    mxs.status == DNS_ANSWER)
+			for (size_t i = 0; i < mxs.n && !listed; i++)
+				listed = strcmp(mxs.host[i], mx) == 0;
+		dane = dane_state_of(mxs.status == DNS_ANSWER &&
+				     mxs.sec == DNS_SEC_SECURE, listed,
+				     tl.status == DNS_ANSWER &&
+				     tl.sec == DNS_SEC_SECURE, tl.n);
 	}
 	out->verdict = decide(active, pol->mode, pol->mx, pol->mx_len, mx, dane,
 			      &out->reason);

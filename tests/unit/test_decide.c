@@ -131,11 +131,51 @@ static void test_bad_mode(void)
 	}
 }
 
+
+/* RFC 7672 §2.2.1: TLSA records speak for an MX host only when the MX
+ * RRset that named it was DNSSEC-secure.  Otherwise whoever forged the MX
+ * answer also chose the host and signed its TLSA: "dane" there would let
+ * an unlisted MX escape an enforced policy. */
+struct dane_case {
+	const char *label;
+	bool mx_secure, mx_listed, tlsa_secure;
+	size_t n_tlsa;
+	enum dane_state want;
+};
+
+static const struct dane_case dane_cases[] = {
+	{ "secure MX, listed, secure TLSA", true, true, true, 1, DANE_USABLE },
+	{ "insecure MX, secure TLSA", false, true, true, 2, DANE_NONE },
+	{ "secure MX without this host", true, false, true, 1, DANE_NONE },
+	{ "secure MX, insecure TLSA", true, true, false, 1, DANE_NONE },
+	{ "secure MX, no TLSA", true, true, true, 0, DANE_NONE },
+	{ "nothing secure", false, false, false, 0, DANE_NONE },
+	{ NULL, false, false, false, 0, DANE_NONE },
+};
+
+static void test_dane_state(void)
+{
+	for (const struct dane_case *t = dane_cases; t->label; t++) {
+		enum dane_state got = dane_state_of(t->mx_secure, t->mx_listed,
+						    t->tlsa_secure, t->n_tlsa);
+
+		if (got != t->want)
+			fprintf(stderr, "\n  case '%s': %d\n", t->label, got);
+		CU_ASSERT_EQUAL(got, t->want);
+	}
+	/* and so an unlisted MX under enforce with only a forged path to
+	 * DANE is refused */
+	CU_ASSERT_EQUAL(decide(true, POLICY_MODE_ENFORCE, BLOB, "evil.example",
+			       dane_state_of(false, true, true, 1), NULL),
+			VERDICT_REFUSE_MX);
+}
+
 static CU_TestInfo tests[] = {
 	{ "verdict table", test_table },
 	{ "verdict words", test_words },
 	{ "fail closed", test_fail_closed },
 	{ "mode out of range held to enforce", test_bad_mode },
+	{ "DANE only behind a secure MX RRset", test_dane_state },
 	CU_TEST_INFO_NULL,
 };
 
