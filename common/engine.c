@@ -26,9 +26,11 @@
  *     for the holder's answer.  Failures back off exponentially.
  *  6. No policy and no cached one -> no policy ("none"), never an error:
  *     availability of mail to domains without MTA-STS never depends on us.
- *  7. When the cache itself cannot be read, an enforce policy may be hidden
- *     in it: if the domain publishes an STSv1 TXT record and the fetch
- *     fails, the answer is MT_EPOLICY (defer), not "none".
+ *  7. When the cache itself cannot be read (never opened, or a read that
+ *     fails other than by a miss, e.g. a child that cannot re-attach), an
+ *     enforce policy may be hidden in it: if the DNS fails, or the domain
+ *     publishes an STSv1 TXT record and the fetch fails, the answer is
+ *     MT_EPOLICY (defer), not "none".
  *
  * Nothing here blocks longer than dns_timeout + fetch_timeout (+ the lease
  * wait, itself bounded by the lease time).  A handle is per process and per
@@ -388,6 +390,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	struct policy pol;
 	const char *why = NULL;
 	bool have_entry = false, usable = false, leased = false;
+	bool blind = false;	/* the cache could not be read (rule 7) */
 	int64_t now, interval = e->cfg.txt_check_interval;
 	int rc;
 
@@ -413,11 +416,15 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 			have_entry = true;
 		else if (rc == MT_ENOMEM)
 			return rc;
-		else if (rc != MT_ENOTFOUND)
+		else if (rc != MT_ENOTFOUND) {
+			blind = true;
 			log_msg(LOG_LVL_ERR,
 				"event=cache-read-failed domain=%s error=\"%s\"",
 				domain, mt_strerror(rc));
+		}
 	}
+	if (e->cache == NULL)
+		blind = true;
 	if (!have_entry) {
 		memset(&ce, 0, sizeof(ce));
 		snprintf(ce.domain, sizeof(ce.domain), "%s", domain);
@@ -497,7 +504,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 		if (usable) {
 			result_from_entry(out, &ce, SOURCE_CACHE, "cached-dns-tempfail");
 			rc = MT_OK;
-		} else if (e->cache == NULL) {
+		} else if (blind) {
 			/* Rule 7: a cache we cannot read may hide an enforce
 			 * policy, and we cannot learn whether one exists. */
 			rc = MT_EPOLICY;
@@ -559,7 +566,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 			/* §5: a failed refetch keeps the cached policy. */
 			result_from_entry(out, &ce, SOURCE_CACHE, "cached-fetch-failed");
 			rc = MT_OK;
-		} else if (e->cache == NULL) {
+		} else if (blind) {
 			/* Rule 7. */
 			result_none(out, SOURCE_NONE, why);
 			out->reason = "cache-unavailable";

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -318,6 +319,45 @@ static void t_recheck_soon(void)
 	engine_destroy(e);
 }
 
+
+/* A cache that opened but cannot be read now (here: the child of a fork
+ * re-attaches and finds the file made group/other-writable) may hide an
+ * enforce policy just as much as one that never opened: with the DNS
+ * failing too, the answer is a temporary failure, never "none". */
+static void t_cache_read_error(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	char path[128];
+	int status = -1;
+	pid_t pid;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	put_policy(e, "hidden.example", POLICY_MODE_ENFORCE, T0 - 100, 86400,
+		   T0 - 7200);
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0666), 0);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int rc = engine_policy(e, "hidden.example", 0, &p);
+		int bad = rc != MT_EPOLICY;
+
+		if (bad)
+			fprintf(stderr, "\n  child: %s have_policy=%d "
+				"reason=%s\n", mt_strerror(rc), p.have_policy,
+				p.reason ? p.reason : "-");
+		engine_policy_clear(&p);
+		_exit(bad);
+	}
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT_EQUAL(chmod(path, 0600), 0);
+	clock_set_fake(0);
+	engine_destroy(e);
+}
+
 static int rm_one(const char *path, const struct stat *st, int type,
 		  struct FTW *ftw)
 {
@@ -354,6 +394,7 @@ static CU_TestInfo tests[] = {
 	{ "cache unavailable fails closed", t_cache_unavailable },
 	{ "allocation failures", t_oom },
 	{ "re-check before a deferral (5.1)", t_recheck_soon },
+	{ "cache read error fails closed", t_cache_read_error },
 	CU_TEST_INFO_NULL,
 };
 
