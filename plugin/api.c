@@ -183,6 +183,12 @@ int mtasts_policy_recheck(struct mtasts *h, const char *domain,
 	return policy_flags(h, domain, p, mx, mxsz, ENGINE_RECHECK_SOON);
 }
 
+int mtasts_policy_cached(struct mtasts *h, const char *domain,
+			 struct mtasts_policy *p)
+{
+	return policy_flags(h, domain, p, NULL, 0, ENGINE_NO_NETWORK);
+}
+
 MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,
 			     const char *mx, struct mtasts_decision *d)
 {

@@ -13,4 +13,10 @@
 int mtasts_policy_recheck(struct mtasts *h, const char *domain,
 			  struct mtasts_policy *p, char *mx, size_t mxsz);
 
+/* mtasts_policy() from the cache alone: never the DNS or a fetch (for
+ * callers that must not wait, such as TLS-RPT events).  A policy not in
+ * the cache, or expired, reads as none with reason "not-cached". */
+int mtasts_policy_cached(struct mtasts *h, const char *domain,
+			 struct mtasts_policy *p);
+
 #endif

@@ -357,8 +357,10 @@ int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 		int ok = strcmp(tls, "tls:1") == 0;
 
 		/* Without a policy, any TLS session is a success (RFC 8460
-		 * §4.3: validation is only required by a policy). */
-		if (!ok && (mtasts_policy(h, domain, &pol, NULL, 0) !=
+		 * §4.3: validation is only required by a policy).  The cache
+		 * only: a transport must not wait on the network for a
+		 * report (routing has just looked the policy up). */
+		if (!ok && (mtasts_policy_cached(h, domain, &pol) !=
 			    MTASTS_OK || !pol.have_policy ||
 			    pol.mode == MTASTS_MODE_NONE))
 			ok = 1;

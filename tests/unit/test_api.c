@@ -763,6 +763,22 @@ static void t_many_opens(void)
 #endif
 }
 
+/* The TLS-RPT event runs inside a transport: it reads the cache only and
+ * never waits on the DNS or a policy fetch, even when the cached policy's
+ * id is due for a re-check (the DNS here is unreachable: a lookup would
+ * show as a failure count on the entry). */
+static void t_exim_event_no_network(void)
+{
+	const char *ev[] = { conf, "smtp:ehlo", "ev.example",
+			     "mx.ev.example", "192.0.2.9", "tls:0", "250 ok" };
+	unsigned char *y = NULL;
+
+	put_at("ev.example", 2, "evid", "mx.ev.example", 14, 1, 7200);
+	CU_ASSERT_EQUAL(call("mtasts_exim_event", &y, 7, ev), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "");
+	CU_ASSERT_EQUAL(entry_fails("ev.example"), 0);
+}
+
 static CU_TestInfo tests[] = {
 	{ "exported symbols", t_symbols },
 	{ "version", t_version },
@@ -774,6 +790,7 @@ static CU_TestInfo tests[] = {
 	{ "exim: hostile arguments", t_exim_hostile_args },
 	{ "exim: mode re-checks the id before a deferral", t_exim_mode_recheck },
 	{ "exim: hostile cached patterns", t_exim_hostile_patterns },
+	{ "exim: events never use the network", t_exim_event_no_network },
 	{ "maximum lengths, case, trailing dots", t_max_lengths },
 	{ "decide after fork", t_fork },
 	{ "10,000 opens: no fd or memory growth", t_many_opens },
