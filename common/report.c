@@ -167,21 +167,25 @@ static int add_record(struct group *groups, size_t *n_groups, char *fld[9])
 {
 	struct group *g = NULL;
 	struct detail d;
+	char type[sizeof(g->policy_type)], id[sizeof(g->policy_id)];
 	int res = report_result_from_str(fld[4]);
 
 	if (res < 0)
 		return 0;	/* unknown result: skip the line */
+	/* compare as stored: "-" (no policy id) is kept as "" */
+	copy_field(type, sizeof(type), fld[2]);
+	copy_field(id, sizeof(id), fld[3]);
 	for (size_t i = 0; i < *n_groups; i++)
-		if (strcmp(groups[i].policy_type, fld[2]) == 0 &&
-		    strcmp(groups[i].policy_id, fld[3]) == 0)
+		if (strcmp(groups[i].policy_type, type) == 0 &&
+		    strcmp(groups[i].policy_id, id) == 0)
 			g = &groups[i];
 	if (g == NULL) {
 		if (*n_groups >= GROUPS_MAX)
 			return 0;
 		g = &groups[(*n_groups)++];
 		memset(g, 0, sizeof(*g));
-		copy_field(g->policy_type, sizeof(g->policy_type), fld[2]);
-		copy_field(g->policy_id, sizeof(g->policy_id), fld[3]);
+		memcpy(g->policy_type, type, sizeof(type));
+		memcpy(g->policy_id, id, sizeof(id));
 	}
 	if (res == RESULT_SUCCESS) {
 		g->ok++;
@@ -337,7 +341,8 @@ int report_build_json(const struct config *cfg, const char *domain,
 		json_key(&j, "policy");
 		json_object_begin(&j);
 		json_key_string(&j, "policy-type", sts ? "sts" : "no-policy-found");
-		if (sts && info && info->have) {
+		if (sts && info && info->have &&
+		    (info->id == NULL || strcmp(info->id, gr->policy_id) == 0)) {
 			char l[64];
 			uint32_t it = 0;
 			const char *pat;

@@ -64,6 +64,8 @@ int report_day_path(const struct config *cfg, int64_t t, char *out,
 struct report_policy_info {
 	/* what the cache knows of the policy, for "policy-string" */
 	bool have;
+	const char *id;		/* its TXT id: the policy-string goes only to
+				 * results recorded under this id (NULL: all) */
 	int mode;
 	uint32_t max_age;
 	const char *mx;
