@@ -6,8 +6,9 @@
  *
  * For every policy domain with recorded results: the JSON report of §4.4,
  * gzip-compressed, delivered to every rua of _smtp._tls.<domain>:
- * https: by POST (application/tlsrpt+gzip, §5.2), mailto: through the local
- * MTA's sendmail (multipart/report; report-type=tlsrpt, §5.3).  A domain
+ * https: by POST (application/tlsrpt+gzip, §5.2; the server is verified
+ * against ca_file when set, else the system store), mailto: through the
+ * local MTA's sendmail (multipart/report; report-type=tlsrpt, §5.3).  A domain
  * whose reports all went out gets a marker file and is not sent again;
  * failures are retried by later runs for 24 hours after the day ends.
  * --dry-run prints each report instead of sending it.
@@ -27,6 +28,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "dns.h"
+#include "domain.h"
 #include "fetch.h"
 #include "mem.h"
 #include "report.h"
@@ -48,8 +50,8 @@ static int parse_day(const char *s, int64_t *out)
 	return 0;
 }
 
-static int post_https(const char *uri, const struct buf *gz, char *err,
-		      size_t errsz)
+static int post_https(const struct config *cfg, const char *uri,
+		      const struct buf *gz, char *err, size_t errsz)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -63,6 +65,11 @@ static int post_https(const char *uri, const struct buf *gz, char *err,
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/* the trust anchors configured for policy hosts (ca_file), else the
+	 * system store */
+	if (cfg->ca_file[0])
+		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, gz->data);
@@ -113,8 +120,19 @@ static void base64(struct buf *out, const unsigned char *in, size_t n)
 		buf_adds(out, "\n");
 }
 
+/* The submitter's domain (RFC 8460 §5.1 "sender", §5.3
+ * TLS-Report-Submitter): the domain of report_contact, else report_org. */
+static const char *submitter(const struct config *cfg)
+{
+	const char *at = strrchr(cfg->report_contact, '@');
+
+	if (at != NULL && at[1] != '\0')
+		return at + 1;
+	return cfg->report_org[0] ? cfg->report_org : "mtasts";
+}
+
 static int send_mail(const struct config *cfg, const char *domain,
-		     const char *rcpt, const char *report_id,
+		     const char *rcpt, const char *report_id, int64_t day,
 		     const struct buf *gz, char *err, size_t errsz)
 {
 	struct buf m;
@@ -149,13 +167,12 @@ static int send_mail(const struct config *cfg, const char *domain,
 		   "Content-Type: application/tlsrpt+gzip\n"
 		   "Content-Transfer-Encoding: base64\n"
 		   "Content-Disposition: attachment;\n"
-		   "\tfilename=\"%s!%s!%s.json.gz\"\n\n",
-		   from, rcpt, date, domain,
-		   cfg->report_org[0] ? cfg->report_org : "mtasts", report_id,
-		   domain, cfg->report_org[0] ? cfg->report_org : "mtasts",
+		   "\tfilename=\"%s!%s!%lld!%lld.json.gz\"\n\n",
+		   from, rcpt, date, domain, submitter(cfg), report_id,
+		   domain, submitter(cfg),
 		   cfg->report_org[0] ? cfg->report_org : "mtasts",
-		   cfg->report_org[0] ? cfg->report_org : "mtasts", domain,
-		   report_id);
+		   submitter(cfg), domain, (long long)day,
+		   (long long)day + 86399);
 	base64(&m, (const unsigned char *)gz->data, gz->len);
 	buf_adds(&m, "\n--mtasts-tlsrpt-boundary--\n");
 	if (m.data == NULL || pipe(pfd) != 0) {
@@ -253,7 +270,10 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 		buf_free(&names);
 		return 2;
 	}
-	if (cache_open(&cache, ctx->cfg.cache_path, ctx->cfg.cache_size) != MT_OK)
+	/* the cache only lends the policy-string: never create it here (a
+	 * file made by this command would belong to its user, not the MTA's) */
+	if (access(ctx->cfg.cache_path, F_OK) != 0 ||
+	    cache_open(&cache, ctx->cfg.cache_path, ctx->cfg.cache_size) != MT_OK)
 		cache = NULL;	/* reports without policy-string */
 
 	for (size_t k = 0; k < n; k++) {
@@ -261,11 +281,20 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 		struct report_policy_info info;
 		struct cache_entry ce;
 		char marker[CONFIG_PATH_MAX + 300], rid[DOMAIN_BUFSZ + 64];
+		char norm[DOMAIN_BUFSZ];
 		struct tm tm;
 		time_t tt = (time_t)day;
 		int sent = 0, tried = 0;
 
 		off += strlen(domain) + 1;
+		/* the results file is data: a name that is not a normalised
+		 * domain never reaches a marker path, DNS or a report */
+		if (domain_normalise(domain, strlen(domain), norm) != MT_OK ||
+		    strcmp(norm, domain) != 0) {
+			fprintf(stderr, "mtasts report: skipping a record with "
+				"an invalid domain\n");
+			continue;
+		}
 		memset(&info, 0, sizeof(info));
 		memset(&ce, 0, sizeof(ce));
 		if (marker_path(&ctx->cfg, day, domain, marker, sizeof(marker)) == 0 &&
@@ -274,6 +303,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 		if (cache && cache_get(cache, domain, &ce) == MT_OK &&
 		    ce.kind == CACHE_POLICY) {
 			info.have = true;
+			info.id = ce.id;
 			info.mode = ce.mode;
 			info.max_age = ce.max_age;
 			info.mx = ce.mx;
@@ -300,7 +330,13 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 
 			snprintf(name, sizeof(name), "_smtp._tls.%s", domain);
 			memset(&t, 0, sizeof(t));
-			if (dns_txt(d, name, &t) == MT_OK && t.status == DNS_ANSWER &&
+			if (dns_txt(d, name, &t) != MT_OK ||
+			    t.status == DNS_TEMPFAIL) {
+				/* not "no record": try again on a later run */
+				printf("%s: %s: DNS lookup failed temporarily\n",
+				       domain, name);
+				tried++;
+			} else if (t.status == DNS_ANSWER &&
 			    txt_tlsrpt_select((const char *const *)t.rec, t.len, t.n,
 					      &rpt, NULL) == MT_OK) {
 				for (size_t r = 0; r < rpt.n_rua; r++) {
@@ -309,11 +345,11 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 
 					tried++;
 					if (rpt.rua[r].scheme == TLSRPT_HTTPS)
-						ok = post_https(rpt.rua[r].uri, &gz, err,
-								sizeof(err)) == 0;
+						ok = post_https(&ctx->cfg, rpt.rua[r].uri,
+								&gz, err, sizeof(err)) == 0;
 					else
 						ok = send_mail(&ctx->cfg, domain,
-							       rpt.rua[r].uri + 7, rid,
+							       rpt.rua[r].uri + 7, rid, day,
 							       &gz, err, sizeof(err)) == 0;
 					printf("%s: %s %s%s%s\n", domain, rpt.rua[r].uri,
 					       ok ? "sent" : "failed",
