@@ -7,8 +7,10 @@
  * mapping after validation; strings are printed through log_sanitise (human
  * output) or the JSON writer's escaping.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "cache.h"
@@ -175,6 +177,7 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct cache *c = NULL;
 	struct cache_entry e;
+	struct stat st;
 	char dom[DOMAIN_BUFSZ];
 	const char *args[3] = { NULL, NULL, NULL };
 	bool json = false;
@@ -202,6 +205,13 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 	      (strcmp(args[0], "show") == 0 && nargs == 2) ||
 	      (strcmp(args[0], "flush") == 0 && nargs <= 2)))
 		return usage();
+	/* inspecting never creates the file: one made here would belong to
+	 * this command's user, and the MTA's processes would refuse it */
+	if (lstat(ctx->cfg.cache_path, &st) != 0 && errno == ENOENT) {
+		fprintf(stderr, "mtasts: cache: %s: no cache file (nothing "
+			"cached yet)\n", ctx->cfg.cache_path);
+		return 1;
+	}
 	rc = cache_open(&c, ctx->cfg.cache_path, ctx->cfg.cache_size);
 	if (rc != MT_OK) {
 		fprintf(stderr, "mtasts: cache: %s: %s\n", ctx->cfg.cache_path,
