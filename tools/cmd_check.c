@@ -9,6 +9,17 @@
  *   mx        every MX host of the domain covered by an mx: pattern
  *   tlsrpt    _smtp._tls TXT (RFC 8460 §3), a warning when absent
  *
+ * Every finding has a level (ok, info, warning, error), an area (the names
+ * above) and a stable code: the parsers' diagnostic codes, or one of
+ *   txt-ok txt-missing txt-tempfail txt-no-stsv1 txt-invalid txt-unannounced
+ *   fetch-ok fetch-ERR (ERR as in fetch.h: dns, connect, tls, cert,
+ *   timeout, redirect, status, content-type, too-big, internal)
+ *   policy-ok policy-testing policy-invalid
+ *   mx-covered mx-uncovered mx-none-covered mx-implicit mx-null mx-tempfail
+ *   tlsrpt-ok tlsrpt-missing tlsrpt-tempfail tlsrpt-invalid
+ * A missing TLS-RPT record is a warning; a published one that senders
+ * cannot use is an error (its owner expects reports that never come).
+ *
  * Exit 0 when a sender would apply the policy and every MX is covered, 1 on
  * any error finding, 2 on usage errors.
  */
@@ -41,10 +52,11 @@ struct check {
 };
 
 static void report(struct check *c, enum finding f, const char *area,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		   const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 static void report(struct check *c, enum finding f, const char *area,
-		   const char *fmt, ...)
+		   const char *code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -60,25 +72,29 @@ static void report(struct check *c, enum finding f, const char *area,
 		json_object_begin(&c->j);
 		json_key_string(&c->j, "check", area);
 		json_key_string(&c->j, "result", finding_names[f]);
+		json_key_string(&c->j, "code", code);
 		json_key_string(&c->j, "message", msg);
 		json_object_end(&c->j);
 	} else {
-		printf("%-7s %-8s %s\n", finding_names[f], area, msg);
+		printf("%-7s %-8s %s [%s]\n", finding_names[f], area, msg, code);
 	}
 }
 
+/* The parser's diagnostics as findings; with errors_as_warnings, an error
+ * is only a warning (about a record the domain need not publish). */
 static void report_diags(struct check *c, const char *area,
-			 const struct diag_list *d)
+			 const struct diag_list *d, int errors_as_warnings)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diag *x = &d->v[i];
+		enum finding f = x->sev == DIAG_ERROR && !errors_as_warnings ?
+				 F_ERROR : F_WARN;
 
 		if (x->line)
-			report(c, x->sev == DIAG_ERROR ? F_ERROR : F_WARN, area,
-			       "line %u: %s [%s]", x->line, x->msg, x->code);
+			report(c, f, area, x->code, "line %u: %s", x->line,
+			       x->msg);
 		else
-			report(c, x->sev == DIAG_ERROR ? F_ERROR : F_WARN, area,
-			       "%s [%s]", x->msg, x->code);
+			report(c, f, area, x->code, "%s", x->msg);
 	}
 }
 
@@ -94,14 +110,16 @@ static void check_txt(struct check *c, struct dns *d, const char *domain,
 	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
 	memset(&t, 0, sizeof(t));
 	if (dns_txt(d, name, &t) != MT_OK || t.status == DNS_TEMPFAIL) {
-		report(c, F_ERROR, "txt", "%s: DNS lookup failed temporarily "
+		report(c, F_ERROR, "txt", "txt-tempfail",
+		       "%s: DNS lookup failed temporarily "
 		       "(SERVFAIL or timeout)%s", name,
 		       t.sec == DNS_SEC_BOGUS ? ", DNSSEC bogus" : "");
 		dns_txt_clear(&t);
 		return;
 	}
 	if (t.status != DNS_ANSWER) {
-		report(c, F_ERROR, "txt", "%s: %s: the domain does not publish "
+		report(c, F_ERROR, "txt", "txt-missing",
+		       "%s: %s: the domain does not publish "
 		       "MTA-STS", name, t.status == DNS_NXDOMAIN ? "NXDOMAIN" :
 		       "no TXT record");
 		dns_txt_clear(&t);
@@ -109,17 +127,19 @@ static void check_txt(struct check *c, struct dns *d, const char *domain,
 	}
 	diag_init(&dl);
 	rc = txt_sts_select((const char *const *)t.rec, t.len, t.n, txt, &dl);
-	report_diags(c, "txt", &dl);
+	report_diags(c, "txt", &dl, 0);
 	diag_free(&dl);
 	if (rc == MT_OK) {
 		*have_txt = 1;
-		report(c, F_OK, "txt", "%s: v=STSv1 id=%s%s", name, txt->id,
+		report(c, F_OK, "txt", "txt-ok", "%s: v=STSv1 id=%s%s", name,
+		       txt->id,
 		       t.sec == DNS_SEC_SECURE ? " (DNSSEC signed)" : "");
 	} else if (rc == MT_ENOTFOUND) {
-		report(c, F_ERROR, "txt", "%s: no record starts with v=STSv1",
-		       name);
+		report(c, F_ERROR, "txt", "txt-no-stsv1",
+		       "%s: no record starts with v=STSv1", name);
 	} else {
-		report(c, F_ERROR, "txt", "%s: senders ignore the domain's "
+		report(c, F_ERROR, "txt", "txt-invalid",
+		       "%s: senders ignore the domain's "
 		       "policy: not exactly one valid v=STSv1 record", name);
 	}
 	dns_txt_clear(&t);
@@ -140,7 +160,11 @@ static int check_policy(struct check *c, const struct config *cfg,
 	memset(&fr, 0, sizeof(fr));
 	rc = fetch_policy(domain, &fo, &fr);
 	if (rc != MT_OK || fr.err != FETCH_OK) {
-		report(c, F_ERROR, "fetch",
+		char code[32];
+
+		snprintf(code, sizeof(code), "fetch-%s", rc != MT_OK ?
+			 "internal" : fetch_error_str(fr.err));
+		report(c, F_ERROR, "fetch", code,
 		       "https://mta-sts.%s/.well-known/mta-sts.txt: %s (%s)%s%s",
 		       domain, rc != MT_OK ? mt_strerror(rc) :
 		       fetch_error_str(fr.err), rc != MT_OK ? "-" :
@@ -149,24 +173,28 @@ static int check_policy(struct check *c, const struct config *cfg,
 		fetch_result_clear(&fr);
 		return -1;
 	}
-	report(c, F_OK, "fetch", "https://mta-sts.%s/.well-known/mta-sts.txt: "
+	report(c, F_OK, "fetch", "fetch-ok",
+	       "https://mta-sts.%s/.well-known/mta-sts.txt: "
 	       "200, text/plain, %zu bytes, certificate valid", domain,
 	       fr.body_len);
 	diag_init(&dl);
 	rc = policy_parse(fr.body, fr.body_len, pol, &dl);
-	report_diags(c, "policy", &dl);
+	report_diags(c, "policy", &dl, 0);
 	diag_free(&dl);
 	fetch_result_clear(&fr);
 	if (rc != MT_OK) {
-		report(c, F_ERROR, "policy", "invalid: senders treat the domain "
+		report(c, F_ERROR, "policy", "policy-invalid",
+		       "invalid: senders treat the domain "
 		       "as having no policy");
 		return -1;
 	}
-	report(c, F_OK, "policy", "mode %s, max_age %u, %u mx pattern%s",
+	report(c, F_OK, "policy", "policy-ok",
+	       "mode %s, max_age %u, %u mx pattern%s",
 	       policy_mode_str(pol->mode), pol->max_age, pol->n_mx,
 	       pol->n_mx == 1 ? "" : "s");
 	if (pol->mode == POLICY_MODE_TESTING)
-		report(c, F_INFO, "policy", "mode testing: failures are "
+		report(c, F_INFO, "policy", "policy-testing",
+		       "mode testing: failures are "
 		       "reported, mail is still delivered");
 	return 0;
 }
@@ -175,40 +203,61 @@ static void check_mx(struct check *c, struct dns *d, const char *domain,
 		     const struct policy *pol)
 {
 	static struct dns_mx mx;
+	size_t order[DNS_MAX_RECORDS];
 	unsigned uncovered = 0;
 
 	memset(&mx, 0, sizeof(mx));
 	if (dns_mx(d, domain, &mx) != MT_OK || mx.status == DNS_TEMPFAIL) {
-		report(c, F_ERROR, "mx", "MX lookup for %s failed temporarily",
-		       domain);
+		report(c, F_ERROR, "mx", "mx-tempfail",
+		       "MX lookup for %s failed temporarily", domain);
 		return;
 	}
 	if (mx.status != DNS_ANSWER || mx.n == 0) {
 		mx.n = 1;
 		mx.pref[0] = 0;
 		snprintf(mx.host[0], sizeof(mx.host[0]), "%s", domain);
-		report(c, F_INFO, "mx", "no MX records: the domain itself is "
+		report(c, F_INFO, "mx", "mx-implicit",
+		       "no MX records: the domain itself is "
 		       "the implicit MX");
 	}
-	for (size_t i = 0; i < mx.n; i++) {
+	/* by preference, then name: the order senders try them in, and the
+	 * same output whatever order the DNS answer had */
+	for (size_t k = 0; k < mx.n; k++) {
+		size_t m = k;
+
+		while (m > 0 && (mx.pref[order[m - 1]] > mx.pref[k] ||
+				 (mx.pref[order[m - 1]] == mx.pref[k] &&
+				  strcmp(mx.host[order[m - 1]], mx.host[k]) > 0))) {
+			order[m] = order[m - 1];
+			m--;
+		}
+		order[m] = k;
+	}
+	for (size_t k = 0; k < mx.n; k++) {
+		size_t i = order[k];
+
 		if (mx.host[i][0] == '\0') {
-			report(c, F_INFO, "mx", "null MX: the domain accepts no mail");
+			report(c, F_INFO, "mx", "mx-null",
+			       "null MX: the domain accepts no mail");
 			continue;
 		}
 		if (policy_mx_matches(pol->mx, pol->mx_len, mx.host[i])) {
-			report(c, F_OK, "mx", "%s (preference %u) is covered",
+			report(c, F_OK, "mx", "mx-covered",
+			       "%s (preference %u) is covered",
 			       mx.host[i], mx.pref[i]);
 		} else {
 			uncovered++;
 			report(c, pol->mode == POLICY_MODE_ENFORCE ? F_ERROR : F_WARN,
-			       "mx", "%s (preference %u) matches no mx: pattern%s",
+			       "mx", "mx-uncovered",
+			       "%s (preference %u) matches no mx: pattern%s",
 			       mx.host[i], mx.pref[i],
 			       pol->mode == POLICY_MODE_ENFORCE ?
 			       ": senders will refuse it" : "");
 		}
 	}
 	if (uncovered == mx.n && pol->mode == POLICY_MODE_ENFORCE)
-		report(c, F_ERROR, "mx", "no MX host is covered: mail to %s will "
+		report(c, F_ERROR, "mx", "mx-none-covered",
+		       "no MX host is covered: mail to %s will "
 		       "be deferred by every MTA-STS sender", domain);
 }
 
@@ -223,27 +272,35 @@ static void check_tlsrpt(struct check *c, struct dns *d, const char *domain)
 	snprintf(name, sizeof(name), "_smtp._tls.%s", domain);
 	memset(&t, 0, sizeof(t));
 	if (dns_txt(d, name, &t) != MT_OK || t.status == DNS_TEMPFAIL) {
-		report(c, F_WARN, "tlsrpt", "%s: DNS lookup failed temporarily",
-		       name);
+		report(c, F_WARN, "tlsrpt", "tlsrpt-tempfail",
+		       "%s: DNS lookup failed temporarily", name);
 		dns_txt_clear(&t);
 		return;
 	}
 	if (t.status != DNS_ANSWER) {
-		report(c, F_WARN, "tlsrpt", "%s: no TLS-RPT record: you will not "
+		report(c, F_WARN, "tlsrpt", "tlsrpt-missing",
+		       "%s: no TLS-RPT record: you will not "
 		       "hear about delivery failures (RFC 8460)", name);
 		dns_txt_clear(&t);
 		return;
 	}
 	diag_init(&dl);
 	rc = txt_tlsrpt_select((const char *const *)t.rec, t.len, t.n, &rpt, &dl);
-	report_diags(c, "tlsrpt", &dl);
+	/* no v=TLSRPTv1 record at all is the same as none: a warning */
+	report_diags(c, "tlsrpt", &dl, rc == MT_ENOTFOUND);
 	diag_free(&dl);
 	if (rc == MT_OK)
-		report(c, F_OK, "tlsrpt", "%s: %zu reporting address%s", name,
+		report(c, F_OK, "tlsrpt", "tlsrpt-ok",
+		       "%s: %zu reporting address%s", name,
 		       rpt.n_rua, rpt.n_rua == 1 ? "" : "es");
+	else if (rc == MT_ENOTFOUND)
+		report(c, F_WARN, "tlsrpt", "tlsrpt-missing", "%s: no record "
+		       "starts with v=TLSRPTv1: you will not hear about "
+		       "delivery failures (RFC 8460)", name);
 	else
-		report(c, F_WARN, "tlsrpt", "%s: not exactly one valid "
-		       "v=TLSRPTv1 record", name);
+		report(c, F_ERROR, "tlsrpt", "tlsrpt-invalid", "%s: not "
+		       "exactly one valid v=TLSRPTv1 record: senders send no "
+		       "reports", name);
 	dns_txt_clear(&t);
 }
 
@@ -297,9 +354,9 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 	check_txt(&c, d, domain, &txt, &have_txt);
 	if (check_policy(&c, &ctx->cfg, domain, &pol) == 0) {
 		if (!have_txt)
-			report(&c, F_ERROR, "txt", "a policy is "
-			       "served but no valid TXT record announces it: "
-			       "senders never fetch it");
+			report(&c, F_ERROR, "txt", "txt-unannounced",
+			       "a policy is served but no valid TXT record "
+			       "announces it: senders never fetch it");
 		if (pol.mode != POLICY_MODE_NONE)
 			check_mx(&c, d, domain, &pol);
 	}
