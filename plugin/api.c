@@ -138,6 +138,31 @@ static void fill_policy(struct mtasts_policy *p,
 	copy_str(p->reason, sizeof(p->reason), pol->reason);
 }
 
+/* What an error leaves in the caller's structs: the shape of an enforced
+ * policy with no pattern, so that a host which forgets the status refuses
+ * the MX (and defers) instead of reading "none". */
+static void closed_policy(struct mtasts_policy *p, char *mx, size_t mxsz)
+{
+	p->have_policy = 1;
+	p->mode = MTASTS_MODE_ENFORCE;
+	p->n_mx = 0;
+	p->expires = 0;
+	if (mx && mxsz)
+		mx[0] = '\0';
+	if (p->reason[0] == '\0')
+		copy_str(p->reason, sizeof(p->reason), "error");
+}
+
+static void closed_decision(struct mtasts_decision *d)
+{
+	d->verdict = MTASTS_VERDICT_REFUSE_MX;
+	d->mode = MTASTS_MODE_ENFORCE;
+	d->have_policy = 1;
+	d->matched[0] = '\0';
+	if (d->reason[0] == '\0')
+		copy_str(d->reason, sizeof(d->reason), "error");
+}
+
 static int policy_flags(struct mtasts *h, const char *domain,
 			struct mtasts_policy *p, char *mx, size_t mxsz,
 			unsigned flags)
@@ -145,10 +170,14 @@ static int policy_flags(struct mtasts *h, const char *domain,
 	struct engine_policy pol;
 	int rc;
 
-	if (h == NULL || domain == NULL || p == NULL || (mx == NULL && mxsz))
+	if (p == NULL)
 		return MT_EINVAL;
 	memset(p, 0, sizeof(*p));
 	memset(&pol, 0, sizeof(pol));
+	if (h == NULL || domain == NULL || (mx == NULL && mxsz)) {
+		closed_policy(p, mx, mxsz);
+		return MT_EINVAL;
+	}
 	rc = engine_policy(h->engine, domain, flags, &pol);
 	if (rc != MT_OK) {
 		if (rc == MT_EPOLICY)
@@ -167,6 +196,8 @@ static int policy_flags(struct mtasts *h, const char *domain,
 		mx[pol.mx_len] = '\0';
 	}
 out:
+	if (rc != MT_OK && rc != MT_ETOOBIG)
+		closed_policy(p, mx, mxsz);
 	engine_policy_clear(&pol);
 	return rc;
 }
@@ -199,12 +230,19 @@ MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,
 	uint32_t it = 0;
 	int rc;
 
-	if (h == NULL || domain == NULL || mx == NULL || d == NULL)
+	if (d == NULL)
 		return MT_EINVAL;
 	memset(d, 0, sizeof(*d));
 	memset(&pol, 0, sizeof(pol));
-	if (domain_normalise(mx, strlen(mx), host) != MT_OK)
+	if (h == NULL || domain == NULL || mx == NULL) {
+		closed_decision(d);
+		return MT_EINVAL;
+	}
+	if (domain_normalise(mx, strlen(mx), host) != MT_OK) {
+		copy_str(d->reason, sizeof(d->reason), "mx-invalid");
+		closed_decision(d);
 		return MT_EPARSE;
+	}
 	rc = engine_policy(h->engine, domain, 0, &pol);
 	if (rc != MT_OK) {
 		if (rc == MT_EPOLICY)
@@ -229,6 +267,8 @@ MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,
 		}
 	}
 out:
+	if (rc != MT_OK)
+		closed_decision(d);
 	engine_policy_clear(&pol);
 	return rc;
 }

@@ -124,15 +124,18 @@ MTASTS_API void mtasts_close(struct mtasts *h);
 
 /* The verdict for delivering mail for domain through host mx.
  * MTASTS_OK with *d filled; MTASTS_EPOLICY (defer the mail);
- * MTASTS_EPARSE (domain or mx not a valid name); MTASTS_EINVAL. */
+ * MTASTS_EPARSE (domain or mx not a valid name); MTASTS_EINVAL.  On any
+ * error (d not NULL) *d reads refuse-mx under enforce, never "none", so a
+ * host that forgets the status still does not send in clear. */
 MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,
 			     const char *mx, struct mtasts_decision *d);
 
 /* The policy in force for domain, with its mx patterns written to mx as
  * consecutive NUL-terminated strings followed by one more NUL ("a\0b\0\0").
  * mx may be NULL when mxsz is 0 (patterns not wanted).  MTASTS_OK,
- * MTASTS_EPOLICY, MTASTS_EPARSE, MTASTS_ETOOBIG (mx too small),
- * MTASTS_EINVAL. */
+ * MTASTS_EPOLICY, MTASTS_EPARSE, MTASTS_ETOOBIG (mx too small: *p is
+ * filled, mx is not), MTASTS_EINVAL.  On the other errors (p not NULL) *p
+ * reads mode enforce with no pattern and mx holds "" (fail closed). */
 MTASTS_API int mtasts_policy(struct mtasts *h, const char *domain,
 			     struct mtasts_policy *p, char *mx, size_t mxsz);
 

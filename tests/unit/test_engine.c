@@ -349,6 +349,7 @@ static void t_cache_read_error(void)
 				"reason=%s\n", mt_strerror(rc), p.have_policy,
 				p.reason ? p.reason : "-");
 		engine_policy_clear(&p);
+		engine_destroy(e);	/* the child's copy (leak checkers) */
 		_exit(bad);
 	}
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
