@@ -797,6 +797,7 @@ int cache_get(struct cache *c, const char *domain, struct cache_entry *out)
 	uint64_t h;
 	size_t dlen;
 	uint32_t idx;
+	bool unreadable = false;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -832,6 +833,7 @@ int cache_get(struct cache *c, const char *domain, struct cache_entry *out)
 			goto miss;
 		case RD_BAD:
 			stat_add(c, &c->hdr->ch_corrupt);
+			unreadable = true;
 			break;
 		case RD_OTHER:
 			break;
@@ -842,7 +844,10 @@ int cache_get(struct cache *c, const char *domain, struct cache_entry *out)
 miss:
 	if (++c->misses >= STAT_FLUSH_EVERY)
 		stat_flush(c);
-	return MT_ENOTFOUND;
+	/* A slot on the probe path could not be read (a crashed writer's,
+	 * damaged bytes, or torn for every try): it may hold this domain's
+	 * policy, so the answer is "cannot tell", not "not cached". */
+	return unreadable ? MT_ECORRUPT : MT_ENOTFOUND;
 }
 
 /* ---- writing (lock held) ---- */

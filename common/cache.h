@@ -62,8 +62,10 @@ int cache_open(struct cache **out, const char *path, size_t size);
 void cache_close(struct cache *c);	/* accepts NULL */
 
 /* Copy the entry for the normalised domain into *out (release with
- * cache_entry_clear).  MT_OK, MT_ENOTFOUND (also for a torn or corrupt
- * slot: a miss), MT_ENOMEM, MT_EIO (cannot re-attach after fork). */
+ * cache_entry_clear).  MT_OK, MT_ENOTFOUND, MT_ECORRUPT (not found, but a
+ * slot where it could be is torn or damaged: it may hide this domain's
+ * entry, never a value that failed validation), MT_ENOMEM, MT_EIO (cannot
+ * re-attach after fork). */
 int cache_get(struct cache *c, const char *domain, struct cache_entry *out);
 void cache_entry_clear(struct cache_entry *e);
 

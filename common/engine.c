@@ -253,11 +253,16 @@ static void engine_store(struct engine *e, const struct cache_entry *ce)
 }
 
 /* Record a failed refresh: back off, keep whatever answer the entry has. */
-static void note_failure(struct engine *e, struct cache_entry *ce, int64_t now)
+static void note_failure(struct engine *e, struct cache_entry *ce, int64_t now,
+			 bool blind)
 {
 	ce->fail_count++;
 	ce->retry_after = now + backoff_for(ce->fail_count);
-	engine_store(e, ce);
+	/* Blind (the entry could not be read): a back-off entry written now
+	 * would replace what may be an enforce policy with "none, backing
+	 * off".  Leave the slot alone; every delivery defers and retries. */
+	if (!blind)
+		engine_store(e, ce);
 }
 
 /* The TXT step.  Returns MT_OK with *txt filled, MT_ENOTFOUND when the
@@ -464,8 +469,11 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 		goto out;
 	}
 
-	/* Rule 5: one process does the network work. */
-	if (e->cache) {
+	/* Rule 5: one process does the network work.  Not when the entry is
+	 * unreadable: taking the lease would repair (erase) the damaged slot
+	 * that may still be an enforce policy; only a fetched policy or a
+	 * final "no record" may replace it. */
+	if (e->cache && !blind) {
 		rc = cache_lease(e->cache, domain, now, now + e->cfg.lease_time);
 		if (rc == MT_EBUSY) {
 			rc = MT_OK;	/* an answer, not an error */
@@ -500,7 +508,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 		 * server is asked once per back-off period, not per delivery. */
 		if (!have_entry)
 			ce.kind = CACHE_EMPTY;
-		note_failure(e, &ce, now);
+		note_failure(e, &ce, now, blind);
 		if (usable) {
 			result_from_entry(out, &ce, SOURCE_CACHE, "cached-dns-tempfail");
 			rc = MT_OK;
@@ -561,7 +569,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	if (rc != MT_OK) {
 		if (!have_entry)
 			ce.kind = CACHE_EMPTY;
-		note_failure(e, &ce, now);
+		note_failure(e, &ce, now, blind);
 		if (usable) {
 			/* §5: a failed refetch keeps the cached policy. */
 			result_from_entry(out, &ce, SOURCE_CACHE, "cached-fetch-failed");

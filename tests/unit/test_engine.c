@@ -2,6 +2,7 @@
  * cached and negative entries, expiry, back-off, the fail-closed rule when
  * the cache is unavailable.  The network paths (TXT, fetch, leases across
  * processes) are tested with real servers in tests/integration/. */
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +360,64 @@ static void t_cache_read_error(void)
 	engine_destroy(e);
 }
 
+/* Break the checksum of every used slot of the cache file (layout of
+ * common/cache.c: 256-byte header with the slot count at offset 32, then
+ * 512-byte slots with cs_sum at 8 and cs_state at 90). */
+static void damage_used_slots(void)
+{
+	char path[300];
+	unsigned char b;
+	uint32_t nslots = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, &nslots, 4, 32), 4);
+	for (uint32_t i = 0; i < nslots; i++) {
+		off_t off = 256 + (off_t)i * 512;
+
+		if (pread(fd, &b, 1, off + 90) == 1 && b == 1) {
+			CU_ASSERT_EQUAL(pread(fd, &b, 1, off + 8), 1);
+			b ^= 0x5a;
+			CU_ASSERT_EQUAL(pwrite(fd, &b, 1, off + 8), 1);
+		}
+	}
+	close(fd);
+}
+
+/* A damaged entry may be an enforce policy: with the DNS down the answer
+ * is a temporary failure every time, and the slot is not overwritten with
+ * a back-off entry that would read as "none". */
+static void t_damaged_entry(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct cache_entry g;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	CU_ASSERT_EQUAL(cache_flush(engine_cache(e)), MT_OK);
+	put_policy(e, "damaged.example", POLICY_MODE_ENFORCE, T0 - 100, 86400,
+		   T0 - 10);
+	damage_used_slots();
+	CU_ASSERT_EQUAL(cache_get(engine_cache(e), "damaged.example", &g),
+			MT_ECORRUPT);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(engine_policy(e, "damaged.example", 0, &p),
+				MT_EPOLICY);
+		engine_policy_clear(&p);
+	}
+	CU_ASSERT_EQUAL(cache_get(engine_cache(e), "damaged.example", &g),
+			MT_ECORRUPT);
+	/* a domain without an entry is still "no policy" */
+	CU_ASSERT_EQUAL(engine_policy(e, "other.example", 0, &p), MT_OK);
+	CU_ASSERT_FALSE(p.have_policy);
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL(cache_flush(engine_cache(e)), MT_OK);
+	engine_destroy(e);
+}
+
 static int rm_one(const char *path, const struct stat *st, int type,
 		  struct FTW *ftw)
 {
@@ -394,6 +453,7 @@ static CU_TestInfo tests[] = {
 	{ "no policy when DNS is unreachable", t_no_policy_without_network },
 	{ "cache unavailable fails closed", t_cache_unavailable },
 	{ "allocation failures", t_oom },
+	{ "damaged entry fails closed", t_damaged_entry },
 	{ "re-check before a deferral (5.1)", t_recheck_soon },
 	{ "cache read error fails closed", t_cache_read_error },
 	CU_TEST_INFO_NULL,
