@@ -247,9 +247,16 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 			fprintf(stderr, "mtasts: cache: %s: not cached\n",
 				dom);
 			status = 1;
+		} else if (rc == MT_ECORRUPT) {
+			fprintf(stderr, "mtasts: cache: %s: an entry where it "
+				"would be is damaged (mail to it defers until "
+				"a fetch succeeds; 'cache flush %s' drops it)\n",
+				dom, dom);
+			status = 1;
 		} else if (rc != MT_OK) {
 			fprintf(stderr, "mtasts: cache: %s\n",
 				mt_strerror(rc));
+			status = 2;
 		} else if (json) {
 			buf_init(&b, 1u << 20);
 			json_init(&j, &b);
