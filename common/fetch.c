@@ -28,6 +28,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <curl/curl.h>
 
 #include "buf.h"
@@ -39,6 +40,10 @@
 #include "policy.h"
 #include "status.h"
 
+/* The system's CA bundle (Debian, Ubuntu: update-ca-certificates). */
+#ifndef FETCH_SYSTEM_BUNDLE
+#define FETCH_SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#endif
 #define FETCH_DEFAULT_CONNECT_MS 5000L
 #define FETCH_DEFAULT_TOTAL_MS 20000L
 
@@ -240,8 +245,18 @@ static CURLcode set_options(CURL *h, const char *url,
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (opts != NULL && opts->ca_file != NULL)
+	/* Trust is one PEM file: ca_file, else the system bundle.  Not a CA
+	 * directory: with ca_file set the operator trusts those CAs only, and
+	 * libcurl-gnutls reads every file of a directory (Debian's default,
+	 * /etc/ssl/certs) for each new handle: tens of ms per fetch.  Without
+	 * a bundle file libcurl's own default stays. */
+	if (opts != NULL && opts->ca_file != NULL) {
 		SET(CURLOPT_CAINFO, opts->ca_file);
+		SET(CURLOPT_CAPATH, NULL);
+	} else if (access(FETCH_SYSTEM_BUNDLE, R_OK) == 0) {
+		SET(CURLOPT_CAINFO, FETCH_SYSTEM_BUNDLE);
+		SET(CURLOPT_CAPATH, NULL);
+	}
 	/* The cap while streaming, and at once from Content-Length. */
 	SET(CURLOPT_MAXFILESIZE, (long)POLICY_MAX_BYTES);
 	SET(CURLOPT_WRITEFUNCTION, on_body);

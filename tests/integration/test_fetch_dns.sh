@@ -130,6 +130,21 @@ fetch 301 f301.test redirect 301
 fetch 302 f302.test redirect 302
 check "redirects not followed" $((good_before + 1)) "$(count_fetches good.test)"
 check "redirect server asked once" 1 "$(count_fetches f301.test)"
+# Without ca_file the system bundle is the trust: the world's CA is not in
+# it, so the fetch fails on the certificate; with the world's CA bound over
+# the bundle (a private mount namespace, the machine's file untouched) the
+# same fetch succeeds.
+out=$(probe fetch good.test --timeout-ms 2000)
+check "no ca_file: the test CA is not trusted" cert "$(field err "$out")"
+SYS_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+if [ -f "$SYS_BUNDLE" ]; then
+	out=$(unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
+		sh "$CA" "$SYS_BUNDLE" ip netns exec "$NS" "$PROBE" fetch good.test \
+		--timeout-ms 2000 2>&1)
+	check "no ca_file: the system bundle is the trust" ok "$(field err "$out")"
+else
+	check "the system CA bundle exists (package ca-certificates)" yes no
+fi
 fetch 404 f404.test status 404
 fetch 500 f500.test status 500
 fetch text/html fhtml.test content-type 200
