@@ -36,6 +36,7 @@ void config_defaults(struct config *cfg)
 	cfg->fetch_timeout_ms = 10000;
 	cfg->dns_timeout_ms = 5000;
 	cfg->refresh_before = 86400;
+	cfg->refresh_interval = 3600;
 	cfg->lease_time = 30;
 	cfg->dane = 0;
 	snprintf(cfg->report_dir, sizeof(cfg->report_dir), "%s",
@@ -207,6 +208,13 @@ static int config_set(struct config *cfg, const char *k, char *v,
 		return parse_duration(v, 60, 86400 * 7, &cfg->negative_ttl);
 	if (!strcmp(k, "refresh_before"))
 		return parse_duration(v, 60, 86400 * 365, &cfg->refresh_before);
+	if (!strcmp(k, "refresh_interval")) {
+		if (!strcmp(v, "0") || !strcmp(v, "none")) {
+			cfg->refresh_interval = 0;
+			return 0;
+		}
+		return parse_duration(v, 60, 86400 * 30, &cfg->refresh_interval);
+	}
 	if (!strcmp(k, "lease_time"))
 		return parse_duration(v, 1, 600, &cfg->lease_time);
 	if (!strcmp(k, "fetch_timeout")) {

@@ -36,6 +36,9 @@ struct config {
 	int64_t dns_timeout_ms;
 	int64_t refresh_before;		/* mtasts refresh: renew when expiring
 					 * within this many seconds */
+	int64_t refresh_interval;	/* how often mtasts refresh runs: it
+					 * re-checks TXT ids falling due
+					 * before its next run; 0 = never */
 	int64_t lease_time;		/* seconds a fetch lease is held */
 	char ca_file[CONFIG_PATH_MAX];	/* "" = system store */
 	char resolver[CONFIG_PATH_MAX];	/* "" = /etc/resolv.conf,

@@ -672,15 +672,24 @@ int engine_decide(struct engine *e, const char *domain,
 
 struct refresh_list {
 	char (*names)[DOMAIN_BUFSZ];
+	bool *renew;		/* per name: renew (fetch) or re-check the id */
 	size_t n, cap;
-	int64_t horizon;
+	int64_t horizon;	/* renew what expires before this */
+	int64_t check_by;	/* re-check ids due before this */
+	int64_t interval;	/* txt_check_interval */
 };
 
 static int collect_due(const struct cache_entry *ce, void *arg)
 {
 	struct refresh_list *l = arg;
 
-	if (ce->kind != CACHE_POLICY || ce->expires > l->horizon)
+	bool renew, recheck;
+
+	if (ce->kind != CACHE_POLICY)
+		return 0;
+	renew = ce->expires <= l->horizon;
+	recheck = ce->txt_checked + l->interval <= l->check_by;
+	if (!renew && !recheck)
 		return 0;
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
@@ -689,10 +698,15 @@ static int collect_due(const struct cache_entry *ce, void *arg)
 		if (p == NULL)
 			return 1;
 		l->names = p;
+		p = mem_realloc(l->renew, ncap * sizeof(*l->renew));
+		if (p == NULL)
+			return 1;
+		l->renew = p;
 		l->cap = ncap;
 	}
 	memcpy(l->names[l->n], ce->domain, DOMAIN_BUFSZ);
 	l->names[l->n][DOMAIN_MAX] = '\0';
+	l->renew[l->n] = renew;
 	l->n++;
 	return 0;
 }
@@ -711,25 +725,46 @@ int engine_refresh(struct engine *e, unsigned *refreshed, unsigned *failed)
 		return e->cache_rc ? e->cache_rc : MT_EIO;
 	memset(&l, 0, sizeof(l));
 	l.horizon = clock_now() + e->cfg.refresh_before;
+	/* An id whose check falls due before the next run is checked now, so
+	 * the delivery that would have found it due does not wait on the
+	 * DNS.  Without a refresh interval: only renewals. */
+	l.interval = e->cfg.txt_check_interval;
+	l.check_by = e->cfg.refresh_interval > 0 ?
+		clock_now() + e->cfg.refresh_interval : INT64_MIN / 2;
 	rc = cache_foreach(e->cache, collect_due, &l);
 	if (rc != MT_OK) {
 		mem_free(l.names);
+		mem_free(l.renew);
 		return rc;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		struct engine_policy p;
+		bool good;
 
-		rc = engine_policy(e, l.names[i], ENGINE_FORCE, &p);
-		if (rc == MT_OK && p.source == SOURCE_FETCH)
-			ok++;
-		else
+		if (l.renew[i]) {
+			rc = engine_policy(e, l.names[i], ENGINE_FORCE, &p);
+			good = rc == MT_OK && p.source == SOURCE_FETCH;
+			if (good)
+				ok++;
+		} else {
+			/* The id: same -> confirmed; new -> refetched. */
+			rc = engine_policy(e, l.names[i], ENGINE_RECHECK, &p);
+			good = rc == MT_OK && (p.source == SOURCE_FETCH ||
+					       (p.reason != NULL &&
+						strcmp(p.reason, "id-unchanged") == 0));
+			if (good && p.source == SOURCE_FETCH)
+				ok++;
+		}
+		if (!good)
 			bad++;
 		log_msg(LOG_LVL_INFO, "event=refresh domain=%s result=%s reason=%s",
-			l.names[i], rc == MT_OK && p.source == SOURCE_FETCH ?
-			"renewed" : "kept", p.reason ? p.reason : "-");
+			l.names[i], !good ? "kept" :
+			p.source == SOURCE_FETCH ? "renewed" : "checked",
+			p.reason ? p.reason : "-");
 		engine_policy_clear(&p);
 	}
 	mem_free(l.names);
+	mem_free(l.renew);
 	if (refreshed)
 		*refreshed = ok;
 	if (failed)

@@ -73,8 +73,12 @@ int engine_decide(struct engine *e, const char *domain,
 		  const struct engine_policy *pol, const char *mx,
 		  struct engine_decision *out);
 
-/* Proactive refresh of cached policies expiring within cfg->refresh_before
- * (`mtasts refresh`).  Counts in *refreshed / *failed (may be NULL). */
+/* Proactive refresh (`mtasts refresh`): cached policies expiring within
+ * cfg->refresh_before are fetched again; the others whose TXT id check
+ * falls due before the next run (cfg->refresh_interval) have it checked
+ * now (a new id fetches).  *refreshed counts fetched policies, *failed the
+ * domains where a renewal or check failed and the cached policy stays
+ * (either may be NULL). */
 int engine_refresh(struct engine *e, unsigned *refreshed, unsigned *failed);
 
 /* Access for the command: the cache handle the engine uses. */

@@ -169,4 +169,19 @@ check "refresh refetched a policy expiring within a day" $((fc + 1)) "$(count_fe
 r=$(q $((86400 + 100)) crowd.test mx1.example.test)
 check "refreshed policy outlives the old expiry" "require-tls cache" "$(echo "$r" | cut -d' ' -f1-2)"
 
+# --- refresh re-checks ids falling due before its next run ----------------
+# crowd.test's id was confirmed at 86400-600; due again at 89400.  A refresh
+# at 89400 (refresh_interval 1h) checks it, so a delivery at 91200, past
+# the old due time, finds it fresh and asks nobody.
+# (refresh_before 1h here: a max_age of one day is always within the
+# default day, and would be renewed rather than checked)
+{ cat "$CONF"; echo "refresh_before = 1h"; } > "$CONF.short"
+tq=$(count_txt_queries crowd.test); fc=$(count_fetches crowd.test)
+MTASTS_FAKE_TIME=$((T0 + 89400)) wx "$MTASTS" -c "$CONF.short" refresh >/dev/null
+check "refresh: the id due within the hour re-checked" $((tq + 1)) "$(count_txt_queries crowd.test)"
+check "refresh: same id, nothing fetched" "$fc" "$(count_fetches crowd.test)"
+r=$(q 91200 crowd.test mx1.example.test)
+check "delivery after the refresh: cached, no DNS wait" "require-tls cache mx-match/cached" "$(echo "$r" | cut -d' ' -f1-3)"
+check "delivery after the refresh: no TXT query" $((tq + 1)) "$(count_txt_queries crowd.test)"
+
 summary

@@ -33,6 +33,7 @@ static void t_defaults(void)
 	CU_ASSERT_EQUAL(config_load(&cfg, NULL, err, sizeof(err)), MT_OK);
 	CU_ASSERT_EQUAL(cfg.txt_check_interval, 3600);
 	CU_ASSERT_EQUAL(cfg.negative_ttl, 3600);
+	CU_ASSERT_EQUAL(cfg.refresh_interval, 3600);
 	CU_ASSERT_EQUAL(cfg.cache_size, 64u << 20);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "");
 	CU_ASSERT_EQUAL(cfg.n_overrides, 0);
@@ -52,6 +53,7 @@ static void t_keys(void)
 		       "cache_size = 8M\n"
 		       "txt_check_interval = 5m\n"
 		       "negative_ttl = 2h\n"
+		       "refresh_interval = 15m\n"
 		       "fetch_timeout = 7\n"
 		       "dns_timeout = 3s\n"
 		       "ca_file = /etc/ssl/ca.pem\n"
@@ -70,6 +72,7 @@ static void t_keys(void)
 	CU_ASSERT_EQUAL(cfg.cache_size, 8u << 20);
 	CU_ASSERT_EQUAL(cfg.txt_check_interval, 300);
 	CU_ASSERT_EQUAL(cfg.negative_ttl, 7200);
+	CU_ASSERT_EQUAL(cfg.refresh_interval, 900);
 	CU_ASSERT_EQUAL(cfg.fetch_timeout_ms, 7000);
 	CU_ASSERT_EQUAL(cfg.dns_timeout_ms, 3000);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "/etc/ssl/ca.pem");
@@ -96,6 +99,7 @@ static const struct {
 	{ "relative path", "cache_path = rel/x\n", ":1: cache_path" },
 	{ "negative duration", "negative_ttl = -5\n", ":1: negative_ttl" },
 	{ "too short interval", "txt_check_interval = 1\n", ":1: txt_check_interval" },
+	{ "too short refresh", "refresh_interval = 10s\n", ":1: refresh_interval" },
 	{ "bad number", "fetch_timeout = 10x\n", ":1: fetch_timeout" },
 	{ "bad bool", "dane = maybe\n", ":1: dane" },
 	{ "bad level", "log_level = loud\n", ":1: log_level" },
