@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "cache.h"
 #include "policy.h"
 #include "status.h"
@@ -26,21 +27,6 @@
 /* Three patterns; the string's own NUL ends the third. */
 static const char blob[] =
 	"mx1.example.com\0mx2.example.com\0*.mail.example.net";
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void name(char *d, size_t n, unsigned i)
 {

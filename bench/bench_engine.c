@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "cache.h"
 #include "clock.h"
 #include "config.h"
@@ -53,21 +54,6 @@
 #define WARM_ROUNDS 200		/* cache-hit passes over a cold set */
 #define FORKS 200		/* per-process cost samples */
 #define MAX_RATES 4
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Sorts v; prints "label: n=.. p50 .. p99 .. max .." in µs. */
 static void report(const char *label, double *v, size_t n)
