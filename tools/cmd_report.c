@@ -9,7 +9,8 @@
  * https: by POST (application/tlsrpt+gzip, §5.2; the server is verified
  * against ca_file when set, else the system store), mailto: through the
  * local MTA's sendmail (multipart/report; report-type=tlsrpt, §5.3).  A domain
- * whose reports all went out gets a marker file and is not sent again;
+ * whose reports all went out gets a marker file and is not sent again (with
+ * several rua, each address that took the report gets one too);
  * failures are retried by later runs for 24 hours after the day ends.
  * --dry-run prints each report instead of sending it.
  */
@@ -219,6 +220,25 @@ static int marker_path(const struct config *cfg, int64_t day, const char *domain
 	return snprintf(out, n, "%s.sent.%s", p, domain) < (int)n ? 0 : -1;
 }
 
+/* The marker of one rua of a domain's report: a retry does not send
+ * again to the addresses that already took it. */
+static int rua_marker(const char *marker, const char *uri, char *out, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return snprintf(out, n, "%s.rua-%08x", marker, h) < (int)n ? 0 : -1;
+}
+
+static void touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+}
+
 int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct buf names, js, gz;
@@ -341,9 +361,18 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 					      &rpt, NULL) == MT_OK) {
 				for (size_t r = 0; r < rpt.n_rua; r++) {
 					char err[256] = "";
-					int ok;
+					char rm[sizeof(marker) + 16];
+					int ok, have_rm;
 
 					tried++;
+					have_rm = rua_marker(marker, rpt.rua[r].uri,
+							     rm, sizeof(rm)) == 0;
+					if (have_rm && access(rm, F_OK) == 0) {
+						printf("%s: %s already sent\n",
+						       domain, rpt.rua[r].uri);
+						sent++;
+						continue;
+					}
 					if (rpt.rua[r].scheme == TLSRPT_HTTPS)
 						ok = post_https(&ctx->cfg, rpt.rua[r].uri,
 								&gz, err, sizeof(err)) == 0;
@@ -355,6 +384,10 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 					       ok ? "sent" : "failed",
 					       ok ? "" : ": ", err);
 					sent += ok;
+					/* one address: the domain's marker
+					 * says it all */
+					if (ok && have_rm && rpt.n_rua > 1)
+						touch(rm);
 				}
 			} else {
 				printf("%s: no TLS-RPT record, nothing to send\n", domain);
@@ -363,10 +396,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 			/* done when all went out, or nothing to send, or the
 			 * 24 h retry window is over */
 			if (sent == tried || now > day + 2 * 86400) {
-				int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-
-				if (fd >= 0)
-					close(fd);
+				touch(marker);
 			} else {
 				failures++;
 			}

@@ -371,6 +371,25 @@ out=$(mr --dry-run --day "$YDAY" 2>&1)
 check "a record with an invalid domain: no report for it" 0 "$(echo "$out" | grep -c 'bad\.\.name')"
 check_match "a record with an invalid domain: said so" 'skipping a record with an invalid domain' "$out"
 
+# two rua, one of them unreachable: the retry does not send again to the
+# one that took the report
+rr '_smtp._tls.tworua.test. 300 IN TXT "v=TLSRPTv1; rua=https://rua.good.test/tworua,https://dead.good.test/x"'
+set_a dead.good.test 127.0.0.36
+record "$Y" tworua.test mx1.example.test 127.0.0.11 success 2
+out=$(mr --day "$YDAY"); rc=$?
+check "two rua, one down: exit 1" 1 "$rc"
+check "two rua, one down: the good one sent" "tworua.test: https://rua.good.test/tworua sent" \
+	"$(echo "$out" | grep 'tworua.test: https://rua')"
+check_match "two rua, one down: the other failed" 'tworua\.test: https://dead\.good\.test/x failed' "$out"
+check "two rua, one down: one POST" 4 "$(posts)"
+out=$(mr --day "$YDAY"); rc=$?
+check "two rua, retry: still exit 1" 1 "$rc"
+check "two rua, retry: the good one not sent again" \
+	"tworua.test: https://rua.good.test/tworua already sent" "$(echo "$out" | grep 'tworua.test: https://rua')"
+check "two rua, retry: no new POST" 4 "$(posts)"
+check "two rua, retry: no domain marker yet" no \
+	"$([ -e "$TW/reports/results-$YDAY.sent.tworua.test" ] && echo yes || echo no)"
+
 # the cache now holds another policy (new id): yesterday's results were
 # judged against the old one, so no policy-string of the new one
 set_policy good.test "$(printf 'version: STSv1\nmode: testing\nmx: other.example.test\nmax_age: 604800\n')"
