@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "domain.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -298,6 +299,33 @@ static void fmt_time(char *dst, size_t n, int64_t t)
 	strftime(dst, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+const char *report_submitter(const struct config *cfg)
+{
+	const char *at = strrchr(cfg->report_contact, '@');
+	char d[DOMAIN_BUFSZ];
+
+	if (at != NULL && at[1] != '\0')
+		return at + 1;
+	if (cfg->report_org[0] != '\0' &&
+	    domain_normalise(cfg->report_org, strlen(cfg->report_org), d) == MT_OK)
+		return cfg->report_org;
+	return "localhost";
+}
+
+int report_id(const struct config *cfg, const char *domain, int64_t day_start,
+	      char *out, size_t n)
+{
+	struct tm tm;
+	time_t t = (time_t)day_start;
+	int len;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return MT_EINVAL;
+	len = snprintf(out, n, "%04d-%02d-%02d_%s@%s", tm.tm_year + 1900,
+		       tm.tm_mon + 1, tm.tm_mday, domain, report_submitter(cfg));
+	return len > 0 && (size_t)len < n ? MT_OK : MT_ETOOBIG;
+}
+
 int report_build_json(const struct config *cfg, const char *domain,
 		      int64_t day_start, const struct report_policy_info *info,
 		      struct buf *out)
@@ -305,7 +333,7 @@ int report_build_json(const struct config *cfg, const char *domain,
 	struct group groups[GROUPS_MAX];
 	size_t n_groups = 0;
 	struct json j;
-	char t0[32], t1[32], rid[DOMAIN_BUFSZ + 64], day[16];
+	char t0[32], t1[32], rid[2 * DOMAIN_BUFSZ + 300];
 	int rc;
 
 	rc = scan_day(cfg, day_start, domain, groups, &n_groups, NULL, NULL);
@@ -315,9 +343,9 @@ int report_build_json(const struct config *cfg, const char *domain,
 		goto out;
 	fmt_time(t0, sizeof(t0), day_start);
 	fmt_time(t1, sizeof(t1), day_start + 86399);
-	snprintf(day, sizeof(day), "%.10s", t0);
-	snprintf(rid, sizeof(rid), "%s_%s@%s", day, domain,
-		 cfg->report_org[0] ? cfg->report_org : "mtasts");
+	rc = report_id(cfg, domain, day_start, rid, sizeof(rid));
+	if (rc != MT_OK)
+		goto out;
 
 	json_init(&j, out);
 	json_object_begin(&j);

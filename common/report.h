@@ -85,6 +85,16 @@ int report_build_json(const struct config *cfg, const char *domain,
 int report_domains(const struct config *cfg, int64_t day_start,
 		   struct buf *out, size_t *n);
 
+/* The submitting organisation's domain (RFC 8460 §5.1 "sender", §5.3
+ * TLS-Report-Submitter): the domain of report_contact, else report_org
+ * when it is a domain name, else "localhost". */
+const char *report_submitter(const struct config *cfg);
+
+/* The report-id of a domain's report for a day: DAY_DOMAIN@SUBMITTER
+ * (RFC 8460 §4.4; also the Report-ID of §5.3's Subject). */
+int report_id(const struct config *cfg, const char *domain, int64_t day_start,
+	      char *out, size_t n);
+
 /* gzip in[0..n) into *out (RFC 8460 §5.3: application/tlsrpt+gzip). */
 int report_gzip(const char *in, size_t n, struct buf *out);
 

@@ -121,17 +121,6 @@ static void base64(struct buf *out, const unsigned char *in, size_t n)
 		buf_adds(out, "\n");
 }
 
-/* The submitter's domain (RFC 8460 §5.1 "sender", §5.3
- * TLS-Report-Submitter): the domain of report_contact, else report_org. */
-static const char *submitter(const struct config *cfg)
-{
-	const char *at = strrchr(cfg->report_contact, '@');
-
-	if (at != NULL && at[1] != '\0')
-		return at + 1;
-	return cfg->report_org[0] ? cfg->report_org : "mtasts";
-}
-
 static int send_mail(const struct config *cfg, const char *domain,
 		     const char *rcpt, const char *report_id, int64_t day,
 		     const struct buf *gz, char *err, size_t errsz)
@@ -169,10 +158,10 @@ static int send_mail(const struct config *cfg, const char *domain,
 		   "Content-Transfer-Encoding: base64\n"
 		   "Content-Disposition: attachment;\n"
 		   "\tfilename=\"%s!%s!%lld!%lld.json.gz\"\n\n",
-		   from, rcpt, date, domain, submitter(cfg), report_id,
-		   domain, submitter(cfg),
+		   from, rcpt, date, domain, report_submitter(cfg), report_id,
+		   domain, report_submitter(cfg),
 		   cfg->report_org[0] ? cfg->report_org : "mtasts",
-		   submitter(cfg), domain, (long long)day,
+		   report_submitter(cfg), domain, (long long)day,
 		   (long long)day + 86399);
 	base64(&m, (const unsigned char *)gz->data, gz->len);
 	buf_adds(&m, "\n--mtasts-tlsrpt-boundary--\n");
@@ -300,10 +289,8 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 		const char *domain = names.data + off;
 		struct report_policy_info info;
 		struct cache_entry ce;
-		char marker[CONFIG_PATH_MAX + 300], rid[DOMAIN_BUFSZ + 64];
+		char marker[CONFIG_PATH_MAX + 300], rid[2 * DOMAIN_BUFSZ + 300];
 		char norm[DOMAIN_BUFSZ];
-		struct tm tm;
-		time_t tt = (time_t)day;
 		int sent = 0, tried = 0;
 
 		off += strlen(domain) + 1;
@@ -334,10 +321,8 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 		rc = report_build_json(&ctx->cfg, domain, day, &info, &js);
 		if (rc == MT_OK)
 			rc = report_gzip(js.data, js.len, &gz);
-		gmtime_r(&tt, &tm);
-		snprintf(rid, sizeof(rid), "%04d-%02d-%02d_%s@%s", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, domain,
-			 ctx->cfg.report_org[0] ? ctx->cfg.report_org : "mtasts");
+		if (rc == MT_OK)
+			rc = report_id(&ctx->cfg, domain, day, rid, sizeof(rid));
 		if (rc != MT_OK) {
 			fprintf(stderr, "mtasts report: %s: %s\n", domain, mt_strerror(rc));
 			failures++;

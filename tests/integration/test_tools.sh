@@ -291,7 +291,7 @@ check "report --dry-run: exit 0" 0 "$rc"
 check "report --dry-run: one report per domain" 2 "$(echo "$dry" | grep -c '^{')"
 GOOD_REPORT="Sender Org
 tlsrpt@sender.example
-${YDAY}_good.test@Sender Org
+${YDAY}_good.test@sender.example
 sts|good.test|version: STSv1;mode: enforce;mx: mx1.example.test;mx: *.example.test;max_age: 86400|mx1.example.test,*.example.test|5|3
   certificate-expired mx2.example.test 127.0.0.12 2
   starttls-not-supported mx2.example.test - 1"
@@ -435,7 +435,7 @@ PY
 )
 check "mailto: the message (headers, multipart/report, attachment)" \
 "tlsrpt@testing.test
-Report Domain: testing.test Submitter: sender.example Report-ID: <${YDAY}_testing.test@Sender Org>
+Report Domain: testing.test Submitter: sender.example Report-ID: <${YDAY}_testing.test@sender.example>
 testing.test sender.example
 multipart/report tlsrpt
 1
