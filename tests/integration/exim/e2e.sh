@@ -117,6 +117,27 @@ check_match "no STARTTLS recorded" "e-plain\.test	sts	1	starttls-not-supported	.
 rep=$(cat "$E"/reports/* | grep -P "\te-(wrongname|untrusted|expired)\.test\t" | cut -f2,5 | sort -u | tr '\n' ' ')
 check "certificate failures recorded" "e-expired.test	validation-failure e-untrusted.test	validation-failure e-wrongname.test	certificate-host-mismatch " "$rep"
 
+echo "== TLS-RPT report mail (RFC 8460 §3: delivered despite TLS failures, not reported)"
+recs() { cat "$E"/reports/* 2>/dev/null | grep -cP "\te-wrongname\.test\t" || true; }
+nrec=$(recs)
+next_rcpt e-wrongname.test
+printf 'TLS-Report-Domain: e-wrongname.test\nTLS-Report-Submitter: sender.test\nSubject: Report Domain: e-wrongname.test\n\nreport\n' |
+	wx exim4 -C "$E/send.conf" -odf -f s@sender.test "$r" >/dev/null 2>&1
+id=$(grep -E " <= s@sender.test .* for $r\$" "$LOG" | tail -1 | cut -d' ' -f3)
+v=$(result "$id")
+check_match "report mail, bad certificate: delivered by the report router" \
+	"^=> $r R=mtasts_tlsrpt T=mtasts_smtp_tlsrpt H=mx2.example.test " "$v"
+check "report mail: in mx2's mailbox" 1 "$(inbox "$r" 127.0.0.12)"
+check "report mail: its session not recorded for TLS-RPT" "$nrec" "$(recs)"
+next_rcpt e-wrongname.test
+out=$(wx swaks --server 127.0.0.1:2525 --from s@sender.test --to "$r" \
+	--header "TLS-Report-Domain: e-wrongname.test" --body x 2>&1)
+id=$(sed -n 's/.*250 OK id=\([^ ]*\).*/\1/p' <<<"$out" | tail -1)
+for _ in $(seq 1 200); do [ -n "$(result "$id")" ] && break; sleep 0.05; done
+check_match "the report header over SMTP changes nothing: deferred" \
+	"^== $r R=mtasts_dnslookup T=mtasts_smtp_enforce defer" "$(result "$id")"
+check "the report header over SMTP: nothing delivered" 0 "$(inbox "$r" 127.0.0.12)"
+
 echo "== failures of the plugin and the policy host"
 next_rcpt e-good.test; v=$(result "$(send "$r" "$E/broken.conf")" "$E/broken/log/mainlog")
 check_match "plugin cannot open its config: deferred" "^== $r R=mtasts_dnslookup defer \(-1\)" "$v"
