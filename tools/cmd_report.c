@@ -7,7 +7,7 @@
  * For every policy domain with recorded results: the JSON report of §4.4,
  * gzip-compressed, delivered to every rua of _smtp._tls.<domain>:
  * https: by POST (application/tlsrpt+gzip, §5.2; the server is verified
- * against ca_file when set, else the system store), mailto: through the
+ * against the system store and ca_file when set), mailto: through the
  * local MTA's sendmail (multipart/report; report-type=tlsrpt, §5.3).  A domain
  * whose reports all went out gets a marker file and is not sent again (with
  * several rua, each address that took the report gets one too);
@@ -67,8 +67,9 @@ static int post_https(const struct config *cfg, const char *uri,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	/* the trust anchors configured for policy hosts (ca_file), else the
-	 * system store */
+	/* ca_file (a private CA of the site) on top of libcurl's system CA
+	 * directory, which stays: collectors are mostly public hosts.  Once a
+	 * day per domain, so the directory's load time does not matter. */
 	if (cfg->ca_file[0])
 		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
