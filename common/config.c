@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fetch.h"
 #include "log.h"
 #include "mtasts_build.h"
 #include "status.h"
@@ -231,6 +232,22 @@ static int config_set(struct config *cfg, const char *k, char *v,
 	}
 	if (!strcmp(k, "ca_file"))
 		return v[0] == '/' ? set_path(cfg->ca_file, sizeof(cfg->ca_file), v) : -1;
+	if (!strcmp(k, "proxy")) {
+		/* an HTTP CONNECT proxy for policy fetches and report
+		 * delivery; never taken from the environment */
+		char host[DOMAIN_BUFSZ];
+		unsigned port;
+
+		if (!strcmp(v, "none")) {
+			cfg->proxy[0] = '\0';
+			return 0;
+		}
+		if (fetch_proxy_parse(v, host, &port) != MT_OK) {
+			*why = "proxy must be none or http://HOST:PORT";
+			return -1;
+		}
+		return set_path(cfg->proxy, sizeof(cfg->proxy), v);
+	}
 	if (!strcmp(k, "resolver")) {
 		if (!strcmp(v, "system")) {
 			cfg->resolver[0] = '\0';

@@ -41,6 +41,7 @@ struct config {
 					 * before its next run; 0 = never */
 	int64_t lease_time;		/* seconds a fetch lease is held */
 	char ca_file[CONFIG_PATH_MAX];	/* "" = system store */
+	char proxy[CONFIG_PATH_MAX];	/* "" = none; "http://HOST:PORT" */
 	char resolver[CONFIG_PATH_MAX];	/* "" = /etc/resolv.conf,
 					 * "recursive" = full recursion */
 	int dane;			/* host MTA does DANE */
