@@ -617,8 +617,9 @@ static int transfer_result(CURLcode c, const struct sink *s,
 		return MT_ENOMEM;
 	if (s->cert == CERT_NO_DNSID) {
 		res->err = FETCH_ERR_CERT;
+		res->http_status = 0;	/* not from the policy host */
 		snprintf(msg, sizeof(msg), "no subjectAltName dNSName matches "
-			 "%s (DNS-IDs only, RFC 8461 §3.3)", s->host);
+			 "%s (a subject CN does not count)", s->host);
 		detail(res, msg);
 		return MT_OK;
 	}
