@@ -235,7 +235,7 @@ int fetch_proxy_parse(const char *url, char *host, unsigned *port)
 {
 	static const char scheme[] = "http://";
 	const char *h, *end, *p;
-	char tmp[DOMAIN_BUFSZ];
+	char tmp[DOMAIN_BUFSZ], norm[DOMAIN_BUFSZ];
 	unsigned char a[16];
 	size_t hl;
 	unsigned long v;
@@ -267,9 +267,11 @@ int fetch_proxy_parse(const char *url, char *host, unsigned *port)
 			return MT_EPARSE;
 		memcpy(tmp, h, hl);
 		tmp[hl] = '\0';
-		if (inet_pton(AF_INET, tmp, a) != 1 &&
-		    domain_normalise(tmp, hl, tmp) != MT_OK)
-			return MT_EPARSE;
+		if (inet_pton(AF_INET, tmp, a) != 1) {
+			if (domain_normalise(tmp, hl, norm) != MT_OK)
+				return MT_EPARSE;
+			memcpy(tmp, norm, strlen(norm) + 1);
+		}
 		p = end + 1;
 	}
 	if (!isdigit((unsigned char)*p))

@@ -36,6 +36,7 @@ static void t_defaults(void)
 	CU_ASSERT_EQUAL(cfg.refresh_interval, 3600);
 	CU_ASSERT_EQUAL(cfg.cache_size, 64u << 20);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "");
+	CU_ASSERT_STRING_EQUAL(cfg.proxy, "");
 	CU_ASSERT_EQUAL(cfg.n_overrides, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cfg.cache_path, "mtasts"));
 }
@@ -57,6 +58,7 @@ static void t_keys(void)
 		       "fetch_timeout = 7\n"
 		       "dns_timeout = 3s\n"
 		       "ca_file = /etc/ssl/ca.pem\n"
+		       "proxy = http://proxy.example.net:3128\n"
 		       "resolver = recursive\n"
 		       "dane = yes\n"
 		       "report_dir = /tmp/r\n"
@@ -76,6 +78,7 @@ static void t_keys(void)
 	CU_ASSERT_EQUAL(cfg.fetch_timeout_ms, 7000);
 	CU_ASSERT_EQUAL(cfg.dns_timeout_ms, 3000);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "/etc/ssl/ca.pem");
+	CU_ASSERT_STRING_EQUAL(cfg.proxy, "http://proxy.example.net:3128");
 	CU_ASSERT_STRING_EQUAL(cfg.resolver, "recursive");
 	CU_ASSERT_EQUAL(cfg.dane, 1);
 	CU_ASSERT_STRING_EQUAL(cfg.report_org, "Example Org");
@@ -110,6 +113,12 @@ static const struct {
 	{ "override bad domain", "override = -bad-.example none\n", "valid domain" },
 	{ "testing with mx", "override = a.example testing mx.a.example\n", "only an enforce" },
 	{ "cache too small", "cache_size = 1000\n", "cache_size" },
+	{ "proxy without a port", "proxy = http://proxy.example\n",
+	  ":1: proxy: proxy must be none or http://HOST:PORT" },
+	{ "proxy of another scheme", "proxy = socks5://p.example:1080\n",
+	  ":1: proxy" },
+	{ "proxy with credentials", "proxy = http://u:p@p.example:3128\n",
+	  ":1: proxy" },
 };
 
 static void t_errors(void)
@@ -128,6 +137,18 @@ static void t_errors(void)
 	unlink(path);
 }
 
+/* "none" is the default and undoes an earlier line */
+static void t_proxy_none(void)
+{
+	struct config cfg;
+	char err[256];
+
+	CU_ASSERT_EQUAL(load_text(&cfg, "proxy = http://192.0.2.1:3128\n"
+				  "proxy = none\n", err, sizeof(err)), MT_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.proxy, "");
+	unlink(path);
+}
+
 static void t_missing_file(void)
 {
 	struct config cfg;
@@ -142,6 +163,7 @@ static CU_TestInfo tests[] = {
 	{ "defaults", t_defaults },
 	{ "every key", t_keys },
 	{ "errors name the line", t_errors },
+	{ "proxy none", t_proxy_none },
 	{ "missing file", t_missing_file },
 	CU_TEST_INFO_NULL,
 };
