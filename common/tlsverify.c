@@ -2,14 +2,15 @@
  * tlsverify.c - certificate checks RFC 8461 needs beyond libcurl's, on
  * GnuTLS: the host name against DNS-IDs only.
  *
- * RFC 8461 §3.3: the policy host's certificate "MUST be valid for the
- * Policy Host (i.e., with a DNS-ID [RFC6125] ...)"; §4.2 says the same of
- * the MX host ("one or more of its DNS-ID identifiers MUST match the host
- * name").  RFC 6125 §6.4.4 lets a client fall back to the subject's CN only
- * when it supports no DNS-ID at all, which is not the case here; GnuTLS
- * (gnutls_x509_crt_check_hostname, what libcurl calls) does fall back when
- * a certificate has no dNSName.  So the name check is made again here,
- * over subjectAltName dNSName entries alone.
+ * RFC 8461 §3.3: the policy host "MUST present an X.509 certificate that
+ * is valid for the "mta-sts" DNS-ID ([RFC6125])"; §4.2, of the MX host:
+ * "The certificate MUST have a subject alternative name (SAN) [RFC5280]
+ * with a DNS-ID [RFC6125] matching the hostname".  RFC 6125 §6.4.4 lets a
+ * client fall back to the subject's CN only as a last resort ("MAY"), and
+ * RFC 9525, which replaces it, drops CN-IDs altogether.  GnuTLS
+ * (gnutls_x509_crt_check_hostname, what libcurl calls) does fall back
+ * when a certificate has no dNSName, so the name check is made again
+ * here, over subjectAltName dNSName entries alone.
  *
  * Matching (RFC 6125 §6.4.1-§6.4.3, RFC 8461 §4.2 for the wildcard):
  *   - a presented identifier is the dNSName's bytes as they stand: LDH
