@@ -196,6 +196,7 @@ _Static_assert(DOMAIN_BUFSZ - 1 < CACHE_SLOT_DATA, "domain fits");
 struct cache {
 	char *path;
 	size_t size_req;
+	unsigned flags;		/* CACHE_OPEN_* */
 	struct shm shm;
 	struct cache_hdr *hdr;
 	struct cache_slot *slots;
@@ -496,6 +497,10 @@ static int attach(struct cache *c)
 	c->gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
 	for (int i = 0; i < CACHE_MAX_ATTACH; i++) {
 		rc = shm_attach(&c->shm, c->path);
+		if (rc == MT_ENOTFOUND && (c->flags & CACHE_OPEN_NOCREATE))
+			return rc;
+		if (rc == MT_ECORRUPT && (c->flags & CACHE_OPEN_NOCREATE))
+			return rc;
 		if (rc == MT_ENOTFOUND) {
 			rc = layout_for(c->size_req, &l);
 			if (rc != MT_OK)
@@ -542,6 +547,12 @@ static int attach(struct cache *c)
 		}
 		if (why == NULL)	/* a stray retired flag */
 			why = "retired flag set on the current file";
+		if (c->flags & CACHE_OPEN_NOCREATE) {
+			log_msg(LOG_LVL_ERR, "cache: %s unusable (%s)",
+				c->path, why);
+			detach(c);
+			return MT_ECORRUPT;
+		}
 		rc = rebuild(c, why);
 		detach(c);
 		if (rc != MT_OK)
@@ -566,6 +577,12 @@ static int ready(struct cache *c)
 
 int cache_open(struct cache **out, const char *path, size_t size)
 {
+	return cache_open_flags(out, path, size, 0);
+}
+
+int cache_open_flags(struct cache **out, const char *path, size_t size,
+		     unsigned flags)
+{
 	struct cache *c;
 	int rc;
 
@@ -583,6 +600,7 @@ int cache_open(struct cache **out, const char *path, size_t size)
 		return MT_ENOMEM;
 	}
 	c->size_req = size ? size : CACHE_DEFAULT_SIZE;
+	c->flags = flags;
 	rc = attach(c);
 	if (rc != MT_OK) {
 		cache_close(c);

@@ -59,6 +59,11 @@ struct cache;
  * or others (MT_EPERM, logged).  A header mismatch rebuilds the file
  * (logged as a security event).  MT_OK / MT_EPERM / MT_EIO / MT_ENOMEM. */
 int cache_open(struct cache **out, const char *path, size_t size);
+/* As cache_open; with CACHE_OPEN_NOCREATE a missing file is MT_ENOTFOUND
+ * and nothing is created or rebuilt (inspection). */
+#define CACHE_OPEN_NOCREATE 0x1
+int cache_open_flags(struct cache **out, const char *path, size_t size,
+		     unsigned flags);
 void cache_close(struct cache *c);	/* accepts NULL */
 
 /* Copy the entry for the normalised domain into *out (release with

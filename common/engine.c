@@ -63,6 +63,7 @@ struct engine {
 	int cache_rc;		/* why, when NULL */
 	struct dns *dns;	/* created on first use */
 	pid_t dns_pid;
+	unsigned open_flags;	/* ENGINE_OPEN_* */
 };
 
 static const char *const source_names[] = {
@@ -82,7 +83,10 @@ const char *engine_source_str(enum engine_source s)
 
 static int engine_open_cache(struct engine *e)
 {
-	e->cache_rc = cache_open(&e->cache, e->cfg.cache_path, e->cfg.cache_size);
+	e->cache_rc = cache_open_flags(&e->cache, e->cfg.cache_path,
+				       e->cfg.cache_size,
+				       (e->open_flags & ENGINE_OPEN_NOCREATE) ?
+				       CACHE_OPEN_NOCREATE : 0);
 	if (e->cache_rc != MT_OK) {
 		e->cache = NULL;
 		log_msg(LOG_LVL_ERR,
@@ -94,6 +98,12 @@ static int engine_open_cache(struct engine *e)
 
 int engine_create(struct engine **out, const struct config *cfg)
 {
+	return engine_create_flags(out, cfg, 0);
+}
+
+int engine_create_flags(struct engine **out, const struct config *cfg,
+			unsigned open_flags)
+{
 	struct engine *e;
 	int rc;
 
@@ -102,6 +112,7 @@ int engine_create(struct engine **out, const struct config *cfg)
 	if (e == NULL)
 		return MT_ENOMEM;
 	e->cfg = *cfg;
+	e->open_flags = open_flags;
 	rc = fetch_global_init();
 	if (rc != MT_OK) {
 		mem_free(e);
@@ -240,11 +251,12 @@ static int64_t backoff_for(uint32_t fails)
 
 /* Write back an entry; a cache failure is logged, never fatal: the answer
  * just computed is still right for this delivery. */
-static void engine_store(struct engine *e, const struct cache_entry *ce)
+static void engine_store(struct engine *e, const struct cache_entry *ce,
+			 unsigned flags)
 {
 	int rc;
 
-	if (e->cache == NULL)
+	if (e->cache == NULL || (flags & ENGINE_NO_STORE))
 		return;
 	rc = cache_put(e->cache, ce);
 	if (rc != MT_OK)
@@ -254,15 +266,15 @@ static void engine_store(struct engine *e, const struct cache_entry *ce)
 
 /* Record a failed refresh: back off, keep whatever answer the entry has. */
 static void note_failure(struct engine *e, struct cache_entry *ce, int64_t now,
-			 bool blind)
+			 bool blind, unsigned flags)
 {
 	ce->fail_count++;
 	ce->retry_after = now + backoff_for(ce->fail_count);
 	/* Blind (the entry could not be read): a back-off entry written now
 	 * would replace what may be an enforce policy with "none, backing
 	 * off".  Leave the slot alone; every delivery defers and retries. */
-	if (!blind)
-		engine_store(e, ce);
+	if (!blind && !(flags & ENGINE_NO_STORE))
+		engine_store(e, ce, flags);
 }
 
 /* The TXT step.  Returns MT_OK with *txt filled, MT_ENOTFOUND when the
@@ -473,7 +485,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	 * unreadable: taking the lease would repair (erase) the damaged slot
 	 * that may still be an enforce policy; only a fetched policy or a
 	 * final "no record" may replace it. */
-	if (e->cache && !blind) {
+	if (e->cache && !blind && !(flags & ENGINE_NO_STORE)) {
 		rc = cache_lease(e->cache, domain, now, now + e->cfg.lease_time);
 		if (rc == MT_EBUSY) {
 			rc = MT_OK;	/* an answer, not an error */
@@ -508,7 +520,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 		 * server is asked once per back-off period, not per delivery. */
 		if (!have_entry)
 			ce.kind = CACHE_EMPTY;
-		note_failure(e, &ce, now, blind);
+		note_failure(e, &ce, now, blind, flags);
 		if (usable) {
 			result_from_entry(out, &ce, SOURCE_CACHE, "cached-dns-tempfail");
 			rc = MT_OK;
@@ -530,7 +542,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 			ce.txt_checked = now;
 			ce.fail_count = 0;
 			ce.retry_after = 0;
-			engine_store(e, &ce);
+			engine_store(e, &ce, flags);
 			result_from_entry(out, &ce, SOURCE_CACHE, "cached-no-txt");
 		} else {
 			/* Rule 3: remember "no policy". */
@@ -545,7 +557,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 			ce.id[0] = '\0';
 			ce.fail_count = 0;
 			ce.retry_after = 0;
-			engine_store(e, &ce);
+			engine_store(e, &ce, flags);
 			result_none(out, SOURCE_FETCH, why);
 		}
 		rc = MT_OK;
@@ -557,7 +569,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 		ce.txt_checked = now;
 		ce.fail_count = 0;
 		ce.retry_after = 0;
-		engine_store(e, &ce);
+		engine_store(e, &ce, flags);
 		result_from_entry(out, &ce, SOURCE_CACHE, "id-unchanged");
 		rc = MT_OK;
 		goto out;
@@ -569,7 +581,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	if (rc != MT_OK) {
 		if (!have_entry)
 			ce.kind = CACHE_EMPTY;
-		note_failure(e, &ce, now, blind);
+		note_failure(e, &ce, now, blind, flags);
 		if (usable) {
 			/* §5: a failed refetch keeps the cached policy. */
 			result_from_entry(out, &ce, SOURCE_CACHE, "cached-fetch-failed");
@@ -603,7 +615,7 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	ce.mx = pol.mx;
 	pol.mx = NULL;
 	pol.n_mx = pol.mx_len = 0;
-	engine_store(e, &ce);
+	engine_store(e, &ce, flags);
 	if (ce.mode == POLICY_MODE_NONE) {
 		result_from_entry(out, &ce, SOURCE_FETCH, "mode-none");
 		out->have_policy = false;

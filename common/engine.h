@@ -50,11 +50,19 @@ struct engine_decision {
 				 * re-check the id unless confirmed within
 				 * ENGINE_RECHECK_MIN seconds; back-off holds */
 #define ENGINE_RECHECK_MIN 60
+#define ENGINE_NO_STORE 0x10	/* look, never write: no lease, no stored
+				 * answer, no back-off state (inspection
+				 * commands run by an administrator) */
+
+/* Flags for engine_create_flags(). */
+#define ENGINE_OPEN_NOCREATE 0x1	/* never create the cache file */
 
 struct engine;
 
 /* cfg is copied.  MT_OK, MT_ENOMEM, MT_EIO/MT_EPERM (cache). */
 int engine_create(struct engine **out, const struct config *cfg);
+int engine_create_flags(struct engine **out, const struct config *cfg,
+			unsigned open_flags);
 void engine_destroy(struct engine *e);	/* accepts NULL */
 
 /* domain: any case, trailing dot, U-labels accepted.
