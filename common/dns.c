@@ -726,7 +726,7 @@ int dns_addr(struct dns *d, const char *name, int timeout_ms,
 	else if (st[0] == DNS_NODATA && st[1] == DNS_NODATA)
 		out->status = DNS_NODATA;
 	else
-		out->status = DNS_TEMPFAIL;	/* a timeout, SERVFAIL, ... */
+		out->status = DNS_TEMPFAIL;	/* timeout, SERVFAIL, ... */
 out:
 	ub_resolve_free(r[0]);
 	ub_resolve_free(r[1]);

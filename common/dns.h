@@ -1,6 +1,7 @@
 /*
  * dns.h - DNS lookups through libunbound: TXT (CNAMEs followed), MX, TLSA,
- * addresses (A and AAAA), each with the DNSSEC state and final vs temporary failure kept apart.
+ * addresses (A and AAAA), each with the DNSSEC state and final vs
+ * temporary failure kept apart.
  *
  * One context per process; after fork() the first call re-creates it.
  * Resolver: /etc/resolv.conf by default (forwarding: the upstream answers

@@ -359,7 +359,8 @@ static int resolve_entry(const struct fetch_opts *opts, const char *host,
 			   clock_mono_ms() >= deadline_ms ? FETCH_ERR_TIMEOUT :
 			   FETCH_ERR_DNS;
 		snprintf(msg, sizeof(msg), "%s has no address (%s)", host,
-			 a.status == DNS_TEMPFAIL ? "lookup failed or timed out" :
+			 a.status == DNS_TEMPFAIL ?
+			 "lookup failed or timed out" :
 			 dns_status_str(a.status));
 		detail(res, msg);
 		goto out;

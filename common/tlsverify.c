@@ -64,7 +64,7 @@ static int ldh_name(const char *s, size_t n, size_t *labels)
 		if (i < n && s[i] != '.')
 			continue;
 		if (!ldh_label(s + start, i - start))
-			return 0;	/* also an empty label, a trailing dot */
+			return 0;	/* an empty label, a trailing dot */
 		(*labels)++;
 		start = i + 1;
 	}
@@ -120,7 +120,7 @@ int tlsverify_dnsid_match(gnutls_x509_crt_t crt, const char *host)
 			continue;	/* longer than any host name; not a
 					 * name type GnuTLS knows */
 		if (type < 0)
-			break;	/* an extension GnuTLS cannot read: no match */
+			break;	/* unreadable extension: no match */
 		if (type != GNUTLS_SAN_DNSNAME || size >= sizeof(name))
 			continue;	/* RFC 6125 §6.4: DNS-IDs only */
 		/* size counts the bytes present: an embedded NUL stays in
