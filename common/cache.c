@@ -1212,6 +1212,14 @@ static int build_file(unsigned char *base, size_t size, void *arg)
 	v.path = b->old->path;
 	v.building = true;
 	view_set(&v, base, (struct cache_hdr *)(void *)base);
+	/* The statistics go on. */
+	v.hdr->ch_hits = b->old->hdr->ch_hits;
+	v.hdr->ch_misses = b->old->hdr->ch_misses;
+	v.hdr->ch_evictions = b->old->hdr->ch_evictions;
+	v.hdr->ch_corrupt = b->old->hdr->ch_corrupt;
+	v.hdr->ch_locked_reads = b->old->hdr->ch_locked_reads;
+	v.hdr->ch_grows = b->old->hdr->ch_grows;
+	v.hdr->ch_lost = b->old->hdr->ch_lost;
 	b->rc = MT_OK;
 	migrate(&v, b);
 	return b->rc;
@@ -1282,11 +1290,13 @@ static int grow_locked(struct cache *c, const char *why)
 		unlock(c);
 		return rc;
 	}
-	stat_add(c, &c->hdr->ch_grows);
 	log_msg(LOG_LVL_NOTICE, "event=cache-grown path=%s why=%s size=%llu",
 		c->path, why, (unsigned long long)l.file_size);
 	unlock(c);
-	return attach(c);
+	rc = attach(c);
+	if (rc == MT_OK)
+		stat_add(c, &c->hdr->ch_grows);
+	return rc;
 }
 
 /* ---- attach ---- */
