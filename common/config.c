@@ -8,18 +8,20 @@
  *   override = example.net testing
  *   override = example.net enforce mx1.example.net *.example.net
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "fetch.h"
 #include "log.h"
 #include "mtasts_build.h"
 #include "status.h"
@@ -134,6 +136,17 @@ static int set_path(char *dst, size_t dstsz, const char *v)
 	return 0;
 }
 
+/* Override names are written as A-labels: the module's decision path has
+ * no IDNA (idna_none.c), and the file must mean the same to the module and
+ * to the command. */
+static bool ascii_only(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 static int parse_override(struct config *cfg, char *v, const char **why)
 {
 	struct config_override *o;
@@ -147,6 +160,10 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 	o = &cfg->overrides[cfg->n_overrides];
 	memset(o, 0, sizeof(*o));
 	tok = strtok_r(v, " \t", &save);
+	if (tok != NULL && !ascii_only(tok)) {
+		*why = "write override names in A-label form (xn--...)";
+		return -1;
+	}
 	if (tok == NULL || domain_normalise(tok, strlen(tok), o->domain) != MT_OK) {
 		*why = "override needs a valid domain";
 		return -1;
@@ -173,6 +190,10 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 			*why = "only an enforce override takes mx patterns";
 			return -1;
 		}
+		if (!ascii_only(tok)) {
+			*why = "write override names in A-label form (xn--...)";
+			return -1;
+		}
 		if (domain_pattern_normalise(tok, strlen(tok), norm) != MT_OK) {
 			*why = "invalid mx pattern in override";
 			return -1;
@@ -192,6 +213,60 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 	}
 	cfg->n_overrides++;
 	return 0;
+}
+
+int config_proxy_parse(const char *url, char *host, unsigned *port)
+{
+	static const char scheme[] = "http://";
+	const char *h, *end, *p;
+	char tmp[DOMAIN_BUFSZ], norm[DOMAIN_BUFSZ];
+	unsigned char a[16];
+	size_t hl;
+	unsigned long v;
+	char *e;
+
+	if (url == NULL || strncasecmp(url, scheme, sizeof(scheme) - 1) != 0)
+		return MT_EPARSE;
+	h = url + sizeof(scheme) - 1;
+	if (strpbrk(h, "@?#") != NULL)
+		return MT_EPARSE;	/* no credentials, no query */
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (end == NULL || end[1] != ':')
+			return MT_EPARSE;
+		hl = (size_t)(end - h - 1);
+		if (hl == 0 || hl >= sizeof(tmp))
+			return MT_EPARSE;
+		memcpy(tmp, h + 1, hl);
+		tmp[hl] = '\0';
+		if (inet_pton(AF_INET6, tmp, a) != 1)
+			return MT_EPARSE;
+		p = end + 2;
+	} else {
+		end = strchr(h, ':');
+		if (end == NULL)
+			return MT_EPARSE;	/* the port is required */
+		hl = (size_t)(end - h);
+		if (hl == 0 || hl >= sizeof(tmp))
+			return MT_EPARSE;
+		memcpy(tmp, h, hl);
+		tmp[hl] = '\0';
+		if (inet_pton(AF_INET, tmp, a) != 1) {
+			if (domain_normalise(tmp, hl, norm) != MT_OK)
+				return MT_EPARSE;
+			memcpy(tmp, norm, strlen(norm) + 1);
+		}
+		p = end + 1;
+	}
+	if (!isdigit((unsigned char)*p))
+		return MT_EPARSE;
+	v = strtoul(p, &e, 10);
+	if (v == 0 || v > 65535 || e - p > 5 ||
+	    !(*e == '\0' || (e[0] == '/' && e[1] == '\0')))
+		return MT_EPARSE;
+	memcpy(host, tmp, strlen(tmp) + 1);
+	*port = (unsigned)v;
+	return MT_OK;
 }
 
 static int config_set(struct config *cfg, const char *k, char *v,
@@ -255,7 +330,7 @@ static int config_set(struct config *cfg, const char *k, char *v,
 			cfg->proxy[0] = '\0';
 			return 0;
 		}
-		if (fetch_proxy_parse(v, host, &port) != MT_OK) {
+		if (config_proxy_parse(v, host, &port) != MT_OK) {
 			*why = "proxy must be none or http://HOST:PORT";
 			return -1;
 		}

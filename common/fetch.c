@@ -231,60 +231,6 @@ int fetch_content_type_ok(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
-int fetch_proxy_parse(const char *url, char *host, unsigned *port)
-{
-	static const char scheme[] = "http://";
-	const char *h, *end, *p;
-	char tmp[DOMAIN_BUFSZ], norm[DOMAIN_BUFSZ];
-	unsigned char a[16];
-	size_t hl;
-	unsigned long v;
-	char *e;
-
-	if (url == NULL || strncasecmp(url, scheme, sizeof(scheme) - 1) != 0)
-		return MT_EPARSE;
-	h = url + sizeof(scheme) - 1;
-	if (strpbrk(h, "@?#") != NULL)
-		return MT_EPARSE;	/* no credentials, no query */
-	if (*h == '[') {
-		end = strchr(h, ']');
-		if (end == NULL || end[1] != ':')
-			return MT_EPARSE;
-		hl = (size_t)(end - h - 1);
-		if (hl == 0 || hl >= sizeof(tmp))
-			return MT_EPARSE;
-		memcpy(tmp, h + 1, hl);
-		tmp[hl] = '\0';
-		if (inet_pton(AF_INET6, tmp, a) != 1)
-			return MT_EPARSE;
-		p = end + 2;
-	} else {
-		end = strchr(h, ':');
-		if (end == NULL)
-			return MT_EPARSE;	/* the port is required */
-		hl = (size_t)(end - h);
-		if (hl == 0 || hl >= sizeof(tmp))
-			return MT_EPARSE;
-		memcpy(tmp, h, hl);
-		tmp[hl] = '\0';
-		if (inet_pton(AF_INET, tmp, a) != 1) {
-			if (domain_normalise(tmp, hl, norm) != MT_OK)
-				return MT_EPARSE;
-			memcpy(tmp, norm, strlen(norm) + 1);
-		}
-		p = end + 1;
-	}
-	if (!isdigit((unsigned char)*p))
-		return MT_EPARSE;
-	v = strtoul(p, &e, 10);
-	if (v == 0 || v > 65535 || e - p > 5 ||
-	    !(*e == '\0' || (e[0] == '/' && e[1] == '\0')))
-		return MT_EPARSE;
-	memcpy(host, tmp, strlen(tmp) + 1);
-	*port = (unsigned)v;
-	return MT_OK;
-}
-
 void fetch_opts_from_config(struct fetch_opts *fo, const struct config *cfg,
 			    struct dns *dns)
 {
@@ -401,7 +347,7 @@ int fetch_curl_setup(CURL *h, const struct fetch_opts *opts,
 
 	*resolve = NULL;
 	res->err = FETCH_ERR_INTERNAL;
-	if (proxy != NULL && fetch_proxy_parse(proxy, phost, &pport) != MT_OK) {
+	if (proxy != NULL && config_proxy_parse(proxy, phost, &pport) != MT_OK) {
 		detail(res, "invalid proxy setting");
 		return MT_OK;
 	}

@@ -49,7 +49,7 @@ struct config;
 struct fetch_opts {
 	const char *ca_file;	/* NULL = system store */
 	const char *proxy;	/* NULL or "" = direct; "http://HOST:PORT" =
-				 * an HTTP CONNECT proxy (fetch_proxy_parse) */
+				 * an HTTP CONNECT proxy (config_proxy_parse) */
 	long connect_timeout_ms; /* 0 = min(FETCH_CONNECT_MAX_MS, total) */
 	long total_timeout_ms;	/* the whole request, address lookup
 				 * included; 0 = 20 s */
@@ -88,13 +88,6 @@ const char *fetch_error_tlsrpt(enum fetch_error e);
 /* RFC 8461 §3.2: is a Content-Type value media type text/plain (any case,
  * parameters allowed)?  NULL (no header) is not.  Pure; for tests. */
 int fetch_content_type_ok(const char *ct);
-
-/* A proxy setting: "http://HOST:PORT" with an optional "/" after it; HOST
- * a host name, an IPv4 address or a bracketed IPv6 address; PORT 1..65535.
- * No credentials, no other scheme.  host (DOMAIN_BUFSZ bytes) receives the
- * normalised name or the address without brackets.  MT_OK or MT_EPARSE.
- * Pure. */
-int fetch_proxy_parse(const char *url, char *host, unsigned *port);
 
 /* The libcurl settings every HTTPS request of mtasts shares (the policy
  * fetch, the TLS-RPT report POST): https only, no redirect followed, TLS

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "cunit_main.h"
+#include "domain.h"
 #include "status.h"
 
 static char path[64];
@@ -149,6 +150,61 @@ static void t_proxy_none(void)
 	unlink(path);
 }
 
+static void t_proxy_parse(void)
+{
+	static const struct {
+		const char *url;
+		int rc;
+		const char *host;
+		unsigned port;
+	} cases[] = {
+		{"http://proxy.example.net:3128", MT_OK, "proxy.example.net",
+		 3128},
+		{"HTTP://Proxy.Example.NET:8080/", MT_OK, "proxy.example.net",
+		 8080},
+		{"http://192.0.2.1:3128", MT_OK, "192.0.2.1", 3128},
+		{"http://[2001:db8::1]:3128", MT_OK, "2001:db8::1", 3128},
+		{"http://p.example:1", MT_OK, "p.example", 1},
+		{"http://p.example:65535", MT_OK, "p.example", 65535},
+		{"http://p.example", MT_EPARSE, NULL, 0},	/* no port */
+		{"http://p.example:", MT_EPARSE, NULL, 0},
+		{"http://p.example:0", MT_EPARSE, NULL, 0},
+		{"http://p.example:65536", MT_EPARSE, NULL, 0},
+		{"http://p.example:003128", MT_EPARSE, NULL, 0},
+		{"http://p.example:31x", MT_EPARSE, NULL, 0},
+		{"http://p.example:3128/path", MT_EPARSE, NULL, 0},
+		{"http://p.example:3128?x", MT_EPARSE, NULL, 0},
+		{"http://user:pw@p.example:3128", MT_EPARSE, NULL, 0},
+		{"https://p.example:3128", MT_EPARSE, NULL, 0},
+		{"socks5://p.example:1080", MT_EPARSE, NULL, 0},
+		{"p.example:3128", MT_EPARSE, NULL, 0},
+		{"http://:3128", MT_EPARSE, NULL, 0},
+		{"http://[2001:db8::1]3128", MT_EPARSE, NULL, 0},
+		{"http://[not-v6]:3128", MT_EPARSE, NULL, 0},
+		{"http://bad_name!:3128", MT_EPARSE, NULL, 0},
+		{"http://p.example:-1", MT_EPARSE, NULL, 0},
+		{"", MT_EPARSE, NULL, 0},
+		{NULL, MT_EPARSE, NULL, 0},
+	};
+	char host[DOMAIN_BUFSZ];
+	unsigned port;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		port = 0;
+		rc = config_proxy_parse(cases[i].url, host, &port);
+		if (rc != cases[i].rc)
+			fprintf(stderr, "\n  case '%s': rc %d\n",
+				cases[i].url ? cases[i].url : "(null)", rc);
+		CU_ASSERT_EQUAL(rc, cases[i].rc);
+		if (rc == MT_OK && cases[i].rc == MT_OK) {
+			CU_ASSERT_STRING_EQUAL(host, cases[i].host);
+			CU_ASSERT_EQUAL(port, cases[i].port);
+		}
+	}
+}
+
 static void t_missing_file(void)
 {
 	struct config cfg;
@@ -164,6 +220,7 @@ static CU_TestInfo tests[] = {
 	{ "every key", t_keys },
 	{ "errors name the line", t_errors },
 	{ "proxy none", t_proxy_none },
+	{ "proxy setting", t_proxy_parse },
 	{ "missing file", t_missing_file },
 	CU_TEST_INFO_NULL,
 };

@@ -1,6 +1,6 @@
 /* test_fetch.c - the pure parts of fetch.c: the media-type rule, the error
- * names and their RFC 8460 §4.3 result types, the proxy setting, the
- * options built from the configuration, argument checks.  The fetch
+ * names and their RFC 8460 §4.3 result types, the options built from the
+ * configuration, argument checks.  The fetch
  * itself is tested against real HTTPS servers (and a real proxy) in
  * tests/integration/test_fetch_dns.sh. */
 #include <string.h>
@@ -102,61 +102,6 @@ static void t_bad_domain(void)
 	fetch_result_clear(NULL);
 }
 
-static void t_proxy_parse(void)
-{
-	static const struct {
-		const char *url;
-		int rc;
-		const char *host;
-		unsigned port;
-	} cases[] = {
-		{"http://proxy.example.net:3128", MT_OK, "proxy.example.net",
-		 3128},
-		{"HTTP://Proxy.Example.NET:8080/", MT_OK, "proxy.example.net",
-		 8080},
-		{"http://192.0.2.1:3128", MT_OK, "192.0.2.1", 3128},
-		{"http://[2001:db8::1]:3128", MT_OK, "2001:db8::1", 3128},
-		{"http://p.example:1", MT_OK, "p.example", 1},
-		{"http://p.example:65535", MT_OK, "p.example", 65535},
-		{"http://p.example", MT_EPARSE, NULL, 0},	/* no port */
-		{"http://p.example:", MT_EPARSE, NULL, 0},
-		{"http://p.example:0", MT_EPARSE, NULL, 0},
-		{"http://p.example:65536", MT_EPARSE, NULL, 0},
-		{"http://p.example:003128", MT_EPARSE, NULL, 0},
-		{"http://p.example:31x", MT_EPARSE, NULL, 0},
-		{"http://p.example:3128/path", MT_EPARSE, NULL, 0},
-		{"http://p.example:3128?x", MT_EPARSE, NULL, 0},
-		{"http://user:pw@p.example:3128", MT_EPARSE, NULL, 0},
-		{"https://p.example:3128", MT_EPARSE, NULL, 0},
-		{"socks5://p.example:1080", MT_EPARSE, NULL, 0},
-		{"p.example:3128", MT_EPARSE, NULL, 0},
-		{"http://:3128", MT_EPARSE, NULL, 0},
-		{"http://[2001:db8::1]3128", MT_EPARSE, NULL, 0},
-		{"http://[not-v6]:3128", MT_EPARSE, NULL, 0},
-		{"http://bad_name!:3128", MT_EPARSE, NULL, 0},
-		{"http://p.example:-1", MT_EPARSE, NULL, 0},
-		{"", MT_EPARSE, NULL, 0},
-		{NULL, MT_EPARSE, NULL, 0},
-	};
-	char host[DOMAIN_BUFSZ];
-	unsigned port;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		port = 0;
-		rc = fetch_proxy_parse(cases[i].url, host, &port);
-		if (rc != cases[i].rc)
-			fprintf(stderr, "\n  case '%s': rc %d\n",
-				cases[i].url ? cases[i].url : "(null)", rc);
-		CU_ASSERT_EQUAL(rc, cases[i].rc);
-		if (rc == MT_OK && cases[i].rc == MT_OK) {
-			CU_ASSERT_STRING_EQUAL(host, cases[i].host);
-			CU_ASSERT_EQUAL(port, cases[i].port);
-		}
-	}
-}
-
 /* One place builds the options from the configuration (issue: four hand
  * copies drifted apart). */
 static void t_from_config(void)
@@ -225,7 +170,6 @@ static CU_TestInfo tests[] = {
 	{"tlsrpt result types", t_tlsrpt},
 	{"error names", t_names},
 	{"invalid domains", t_bad_domain},
-	{"proxy setting", t_proxy_parse},
 	{"options from the configuration", t_from_config},
 	{"invalid proxy refused", t_setup_bad_proxy},
 	{"global init idempotent", t_init},
