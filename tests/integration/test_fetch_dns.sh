@@ -129,6 +129,13 @@ fetch() {	# fetch LABEL DOMAIN WANT-ERR WANT-HTTP [WANT-LEN]
 	[ $# -ge 5 ] && check "fetch $1: len" "$5" "$(field len "$out")"
 	[ "$3" = ok ] || check_match "fetch $1: detail" '^err=.*detail="[^"]+"$' "$out"
 }
+# the policy host is looked up once, by libunbound; libcurl gets the
+# addresses and asks nobody (getaddrinfo() would send its own queries)
+qa=$(count_queries mta-sts.good.test A)
+q6=$(count_queries mta-sts.good.test AAAA)
+probe fetch good.test --ca "$CA" >/dev/null
+check "one A query per fetch" $((qa + 1)) "$(count_queries mta-sts.good.test A)"
+check "one AAAA query per fetch" $((q6 + 1)) "$(count_queries mta-sts.good.test AAAA)"
 good_before=$(count_fetches good.test)
 fetch good good.test ok 200 "$(stat -c %s "$TW/www/mta-sts.good.test/.well-known/mta-sts.txt")"
 fetch 301 f301.test redirect 301
@@ -363,6 +370,13 @@ if proxy_up; then
 	out=$(SX "$PROBE" fetch good.test --ca "$CA" --proxy http://proxy.test:8888 --timeout-ms 5000)
 	check "proxy by name: ok" ok "$(field err "$out")"
 	check "proxy by name: one CONNECT" $((pc + 1)) "$(count_proxy_connects mta-sts.good.test:443)"
+	qa=$(count_queries proxy.test A)
+	qp=$(count_queries mta-sts.good.test A)
+	out=$(probe fetch good.test --ca "$CA" --proxy http://proxy.test:8888 --timeout-ms 5000)
+	check "proxy by name, in the world: ok" ok "$(field err "$out")"
+	check "proxy by name: looked up once, by libunbound" $((qa + 1)) "$(count_queries proxy.test A)"
+	check "proxy by name: the policy host resolved by the proxy alone" $((qp + 1)) \
+		"$(count_queries mta-sts.good.test A)"
 	out=$(probe fetch good.test --ca "$CA" --proxy http://proxy.nxdomain.test:8888)
 	check "proxy name does not exist: dns" dns "$(field err "$out")"
 	timed wx "$PROBE" fetch good.test --ca "$CA" --proxy http://proxy.timeout.test:8888 \
