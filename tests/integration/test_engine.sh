@@ -5,7 +5,7 @@
 # logs.  Time is moved with MTASTS_FAKE_TIME (read by common/clock.c).
 set -uo pipefail
 MTASTS=${1:?usage: test_engine.sh PATH-TO-mtasts}
-[ "$(id -u)" -eq 0 ] || { echo "test_engine.sh: needs root (network namespace)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP test_engine.sh: needs root (network namespaces; CI runs it as root)"; exit 77; }
 . "$(dirname "$0")/lib.sh"
 world_up engine >/dev/null || { echo "world did not start"; exit 1; }
 
