@@ -45,6 +45,11 @@ void config_defaults(struct config *cfg)
 	cfg->dane = 0;
 	snprintf(cfg->report_dir, sizeof(cfg->report_dir), "%s",
 		 MTASTS_DEFAULT_REPORT_DIR);
+	cfg->report_retention = 14 * 86400;
+	cfg->report_store_connect_timeout_ms = 2000;
+	cfg->report_store_timeout_ms = 5000;
+	cfg->report_push_deadline = 3600;
+	cfg->report_claim_time = 600;
 	cfg->log_level = LOG_LVL_INFO;
 	cfg->log_facility = LOG_MAIL;
 }
@@ -269,6 +274,166 @@ int config_proxy_parse(const char *url, char *host, unsigned *port)
 	return MT_OK;
 }
 
+/* user:password@ before a host, percent signs not decoded (the password
+ * file holds what a URL cannot). */
+static int store_userinfo(const char *s, size_t n, struct config_store_url *u)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t ul, pl;
+
+	/* redis://USER@HOST: the password comes from the password file */
+	ul = colon != NULL ? (size_t)(colon - s) : n;
+	pl = colon != NULL ? n - ul - 1 : 0;
+	if (ul >= sizeof(u->user) || pl >= sizeof(u->password))
+		return MT_EPARSE;
+	memcpy(u->user, s, ul);
+	u->user[ul] = '\0';
+	if (pl > 0)
+		memcpy(u->password, colon + 1, pl);
+	u->password[pl] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return MT_EPARSE;
+	return MT_OK;
+}
+
+static int store_number(const char *p, unsigned long max, unsigned long *v,
+			const char **end)
+{
+	char *e;
+
+	if (!isdigit((unsigned char)*p))
+		return MT_EPARSE;
+	errno = 0;
+	*v = strtoul(p, &e, 10);
+	if (errno != 0 || *v > max || e - p > 5)
+		return MT_EPARSE;
+	*end = e;
+	return MT_OK;
+}
+
+int config_store_parse(const char *url, struct config_store_url *out)
+{
+	static const char redis[] = "redis://", unix_[] = "unix:";
+	struct config_store_url u;
+	const char *h, *at, *end, *p;
+	char tmp[DOMAIN_BUFSZ], norm[DOMAIN_BUFSZ];
+	unsigned char a[16];
+	unsigned long v;
+	size_t hl;
+
+	memset(&u, 0, sizeof(u));
+	u.port = 6379;
+	if (url == NULL)
+		return MT_EPARSE;
+	if (strncmp(url, unix_, sizeof(unix_) - 1) == 0) {
+		p = url + sizeof(unix_) - 1;
+		end = strchr(p, '?');
+		hl = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (p[0] != '/' || hl >= sizeof(u.path) || hl < 2)
+			return MT_EPARSE;
+		memcpy(u.path, p, hl);
+		u.path[hl] = '\0';
+		if (end != NULL) {
+			if (strncmp(end, "?db=", 4) != 0 ||
+			    store_number(end + 4, CONFIG_STORE_DB_MAX, &v,
+					 &p) != MT_OK || *p != '\0')
+				return MT_EPARSE;
+			u.db = (unsigned)v;
+		}
+		u.port = 0;
+		*out = u;
+		return MT_OK;
+	}
+	if (strncmp(url, redis, sizeof(redis) - 1) != 0)
+		return MT_EPARSE;
+	h = url + sizeof(redis) - 1;
+	/* the last '@' ends the user information */
+	at = strrchr(h, '@');
+	if (at != NULL) {
+		if (store_userinfo(h, (size_t)(at - h), &u) != MT_OK)
+			return MT_EPARSE;
+		h = at + 1;
+	}
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (end == NULL)
+			return MT_EPARSE;
+		hl = (size_t)(end - h - 1);
+		if (hl == 0 || hl >= sizeof(tmp))
+			return MT_EPARSE;
+		memcpy(tmp, h + 1, hl);
+		tmp[hl] = '\0';
+		if (inet_pton(AF_INET6, tmp, a) != 1)
+			return MT_EPARSE;
+		p = end + 1;
+	} else {
+		hl = strcspn(h, ":/");
+		if (hl == 0 || hl >= sizeof(tmp))
+			return MT_EPARSE;
+		memcpy(tmp, h, hl);
+		tmp[hl] = '\0';
+		if (inet_pton(AF_INET, tmp, a) != 1) {
+			if (domain_normalise(tmp, hl, norm) != MT_OK)
+				return MT_EPARSE;
+			memcpy(tmp, norm, strlen(norm) + 1);
+		}
+		p = h + hl;
+	}
+	if (*p == ':') {
+		if (store_number(p + 1, 65535, &v, &p) != MT_OK || v == 0)
+			return MT_EPARSE;
+		u.port = (unsigned)v;
+	}
+	if (*p == '/' && p[1] != '\0') {
+		if (store_number(p + 1, CONFIG_STORE_DB_MAX, &v, &p) != MT_OK)
+			return MT_EPARSE;
+		u.db = (unsigned)v;
+	} else if (*p == '/') {
+		p++;
+	}
+	if (*p != '\0')
+		return MT_EPARSE;
+	memcpy(u.host, tmp, strlen(tmp) + 1);
+	*out = u;
+	return MT_OK;
+}
+
+int config_host_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONFIG_HOST_ID_MAX || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* report_hosts: host identifiers separated by spaces or commas. */
+static int parse_host_list(const char *v)
+{
+	char id[CONFIG_HOST_ID_MAX + 2];
+
+	while (*v != '\0') {
+		size_t n = strcspn(v, " \t,");
+
+		if (n > 0) {
+			if (n > CONFIG_HOST_ID_MAX)
+				return -1;
+			memcpy(id, v, n);
+			id[n] = '\0';
+			if (!config_host_id_ok(id))
+				return -1;
+		}
+		v += n;
+		v += strspn(v, " \t,");
+	}
+	return 0;
+}
+
 static int config_set(struct config *cfg, const char *k, char *v,
 		      const char **why)
 {
@@ -359,6 +524,69 @@ static int config_set(struct config *cfg, const char *k, char *v,
 		return set_path(cfg->report_org, sizeof(cfg->report_org), v);
 	if (!strcmp(k, "report_contact"))
 		return set_path(cfg->report_contact, sizeof(cfg->report_contact), v);
+	if (!strcmp(k, "report_retention")) {
+		/* longer than the 24 h retry window of RFC 8460 §5.5 and the
+		 * day before it */
+		*why = "report_retention must be between 3d and 400d";
+		return parse_duration(v, 3 * 86400, 400 * 86400,
+				      &cfg->report_retention);
+	}
+	if (!strcmp(k, "report_store")) {
+		struct config_store_url u;
+
+		if (!strcmp(v, "local")) {
+			cfg->report_store[0] = '\0';
+			return 0;
+		}
+		if (config_store_parse(v, &u) != MT_OK) {
+			*why = "report_store must be local, "
+			       "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
+			       "unix:/PATH[?db=DB]";
+			return -1;
+		}
+		return set_path(cfg->report_store, sizeof(cfg->report_store),
+				v);
+	}
+	if (!strcmp(k, "report_store_password_file"))
+		return v[0] == '/' ? set_path(cfg->report_store_password_file,
+			sizeof(cfg->report_store_password_file), v) : -1;
+	if (!strcmp(k, "report_store_connect_timeout") ||
+	    !strcmp(k, "report_store_timeout")) {
+		if (parse_duration(v, 1, 300, &x) != 0) {
+			*why = "a store timeout is 1s to 300s";
+			return -1;
+		}
+		if (!strcmp(k, "report_store_timeout"))
+			cfg->report_store_timeout_ms = x * 1000;
+		else
+			cfg->report_store_connect_timeout_ms = x * 1000;
+		return 0;
+	}
+	if (!strcmp(k, "report_host")) {
+		if (!config_host_id_ok(v)) {
+			*why = "report_host is 1-64 of A-Z a-z 0-9 . _ -";
+			return -1;
+		}
+		return set_path(cfg->report_host, sizeof(cfg->report_host), v);
+	}
+	if (!strcmp(k, "report_hosts")) {
+		if (parse_host_list(v) != 0) {
+			*why = "report_hosts lists host identifiers "
+			       "(1-64 of A-Z a-z 0-9 . _ -)";
+			return -1;
+		}
+		return set_path(cfg->report_hosts, sizeof(cfg->report_hosts),
+				v);
+	}
+	if (!strcmp(k, "report_push_deadline")) {
+		*why = "report_push_deadline must be between 0 and 23h";
+		return parse_duration(v, 0, 23 * 3600,
+				      &cfg->report_push_deadline);
+	}
+	if (!strcmp(k, "report_claim_time")) {
+		*why = "report_claim_time must be between 1s and 6h";
+		return parse_duration(v, 1, 6 * 3600, &cfg->report_claim_time);
+	}
 	if (!strcmp(k, "log_level")) {
 		int l = log_level_from_str(v);
 

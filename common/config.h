@@ -13,6 +13,7 @@
 
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_OVERRIDES_MAX 256
+#define CONFIG_HOST_ID_MAX 64
 
 enum override_action {
 	OVERRIDE_NONE = 0,	/* treat as no policy */
@@ -47,8 +48,20 @@ struct config {
 					 * "recursive" = full recursion */
 	int dane;			/* host MTA does DANE */
 	char report_dir[CONFIG_PATH_MAX];
-	char report_org[256];
-	char report_contact[256];
+	char report_org[256];		/* "" = the mail name (report.h) */
+	char report_contact[256];	/* "" = postmaster@<submitter> */
+	int64_t report_retention;	/* seconds: results and markers of
+					 * days that ended longer ago go */
+	/* the fleet (fleet.h): "" = local, else a Redis URL
+	 * (config_store_parse) */
+	char report_store[CONFIG_PATH_MAX];
+	char report_store_password_file[CONFIG_PATH_MAX];
+	int64_t report_store_connect_timeout_ms;
+	int64_t report_store_timeout_ms;	/* per command */
+	char report_host[CONFIG_HOST_ID_MAX + 1]; /* "" = the host name */
+	char report_hosts[1024];	/* expected hosts, space-separated */
+	int64_t report_push_deadline;	/* seconds after a day's end */
+	int64_t report_claim_time;	/* seconds a report's claim lasts */
 	int log_level;
 	int log_facility;
 	size_t n_overrides;
@@ -67,6 +80,26 @@ int config_load(struct config *cfg, const char *path, char *err,
  * receives the normalised name or the address without brackets.  MT_OK or
  * MT_EPARSE.  Pure; also what fetch.c reads the setting with. */
 int config_proxy_parse(const char *url, char *host, unsigned *port);
+
+/* The `report_store` setting, a Redis server:
+ *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]   (HOST a name, an IPv4
+ *                                  address or a bracketed IPv6 address)
+ *   unix:/PATH[?db=DB]
+ * PORT 1..65535 (default 6379), DB 0..CONFIG_STORE_DB_MAX (default 0).
+ * Pure; MT_OK or MT_EPARSE. */
+#define CONFIG_STORE_DB_MAX 65535
+struct config_store_url {
+	char host[DOMAIN_BUFSZ];	/* "" for unix: */
+	unsigned port;
+	char path[CONFIG_PATH_MAX];	/* unix socket; "" for redis: */
+	unsigned db;
+	char user[128];			/* "" = the default user */
+	char password[256];		/* "" = none (or the password file) */
+};
+int config_store_parse(const char *url, struct config_store_url *out);
+/* A host identifier: 1..CONFIG_HOST_ID_MAX of [A-Za-z0-9._-], not
+ * starting with '.' or '-'.  Pure. */
+int config_host_id_ok(const char *s);
 
 const struct config_override *config_override_find(const struct config *cfg,
 						   const char *domain);

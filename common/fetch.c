@@ -69,6 +69,10 @@
 #ifndef FETCH_SYSTEM_BUNDLE
 #define FETCH_SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #endif
+/* ... and its CA directory (one file per CA). */
+#ifndef FETCH_SYSTEM_CAPATH
+#define FETCH_SYSTEM_CAPATH "/etc/ssl/certs"
+#endif
 #define FETCH_DEFAULT_TOTAL_MS 20000L
 #define HTTPS_PORT 443
 
@@ -430,10 +434,15 @@ int fetch_curl_setup(CURL *h, const struct fetch_opts *opts,
 	 * directory: with ca_file set the operator trusts those CAs only, and
 	 * libcurl-gnutls reads every file of a directory (Debian's default,
 	 * /etc/ssl/certs) for each new handle: tens of ms per fetch.  Without
-	 * a bundle file libcurl's own default stays. */
+	 * a bundle file libcurl's own default stays.  The one exception is a
+	 * TLS-RPT report POST (ca_add_system, once a day per domain): the
+	 * site's CAs on top of the public ones, as most collectors are
+	 * public hosts. */
 	if (opts != NULL && opts->ca_file != NULL) {
 		SET(CURLOPT_CAINFO, opts->ca_file);
-		SET(CURLOPT_CAPATH, NULL);
+		SET(CURLOPT_CAPATH, opts->ca_add_system &&
+		    access(FETCH_SYSTEM_CAPATH, R_OK | X_OK) == 0 ?
+		    FETCH_SYSTEM_CAPATH : NULL);
 	} else if (access(FETCH_SYSTEM_BUNDLE, R_OK) == 0) {
 		SET(CURLOPT_CAINFO, FETCH_SYSTEM_BUNDLE);
 		SET(CURLOPT_CAPATH, NULL);

@@ -48,6 +48,10 @@ struct config;
 
 struct fetch_opts {
 	const char *ca_file;	/* NULL = system store */
+	int ca_add_system;	/* with ca_file: trust the system's CA
+				 * directory too (TLS-RPT collectors are
+				 * mostly public hosts; policy fetches trust
+				 * ca_file alone) */
 	const char *proxy;	/* NULL or "" = direct; "http://HOST:PORT" =
 				 * an HTTP CONNECT proxy (config_proxy_parse) */
 	long connect_timeout_ms; /* 0 = min(FETCH_CONNECT_MAX_MS, total) */
@@ -92,7 +96,8 @@ int fetch_content_type_ok(const char *ct);
 /* The libcurl settings every HTTPS request of mtasts shares (the policy
  * fetch, the TLS-RPT report POST): https only, no redirect followed, TLS
  * >= 1.2 with WebPKI validation of chain and name against opts->ca_file
- * or the system bundle, opts->proxy as an HTTP CONNECT tunnel or no proxy
+ * (with opts->ca_add_system, and the system's CA directory) or the system
+ * bundle, opts->proxy as an HTTP CONNECT tunnel or no proxy
  * at all (never one from the environment), no signals, and connect and
  * total timeouts that end at deadline_ms (clock_mono_ms() time).  libcurl
  * resolves no name itself: the name it connects to (host, or the proxy's
