@@ -7,7 +7,8 @@
  * Argument parsing and printing only: aggregation is report.c, delivery
  * (https: POST, mailto: through sendmail, the markers and the 24-hour
  * retry window) report_send.c.  --dry-run prints each report instead of
- * sending it.
+ * sending it.  Only a finished UTC day is reported; results and markers
+ * of days past report_retention are removed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +64,21 @@ static void print_event(void *ctx, const struct report_event *ev)
 	}
 }
 
+/* RFC 8460 leaves old results to the sender: days that ended more than
+ * report_retention ago go, results and markers. */
+static void prune(const struct config *cfg, int64_t now)
+{
+	size_t removed = 0, kept = 0;
+	int rc = report_prune(cfg, now, false, &removed, &kept);
+
+	if (rc != MT_OK)
+		fprintf(stderr, "mtasts report: %s: cannot remove old "
+			"results: %s\n", cfg->report_dir, mt_strerror(rc));
+	else if (removed > 0)
+		printf("removed %zu file%s of days past the retention\n",
+		       removed, removed == 1 ? "" : "s");
+}
+
 int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	const struct config *cfg = &ctx->cfg;
@@ -95,9 +111,19 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 				"mtasts report: --day takes YYYY-MM-DD\n");
 			return 2;
 		}
+		/* only a finished UTC day: a report of today would be
+		 * partial, and marked sent it would never be completed */
+		if (day + 86400 > now) {
+			fprintf(stderr, "mtasts report: %s has not ended yet "
+				"(UTC): only finished days are reported\n",
+				dayarg);
+			return 2;
+		}
 	} else {
 		day = (now / 86400 - 1) * 86400;	/* yesterday, UTC */
 	}
+	if (!dry)
+		prune(cfg, now);
 	rc = report_day_create(&d, day);
 	if (rc == MT_OK)
 		rc = report_day_load_file(d, cfg);

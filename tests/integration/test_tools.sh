@@ -444,6 +444,72 @@ testing.test 4 certificate-not-trusted" "$mailsum"
 check "mailto: marker written" yes \
 	"$([ -e "$TW/reports/results-$YDAY.sent.testing.test" ] && echo yes || echo no)"
 
+# --- only finished days (RFC 8460 §4.1: a report covers a whole day) -----
+TODAY=$(date -u -d "@$T0" +%F)
+out=$(mr --day "$TODAY" 2>&1); rc=$?
+check "report --day today: refused, exit 2" 2 "$rc"
+check_match "report --day today: said why" 'has not ended yet' "$out"
+out=$(mr --day "$(date -u -d "@$((T0 + 3 * 86400))" +%F)" 2>&1); rc=$?
+check "report --day in the future: refused, exit 2" 2 "$rc"
+check "report --day today: no marker of today" 0 \
+	"$(find "$TW/reports" -name "results-$TODAY.sent.*" | wc -l)"
+
+# --- retention: days past report_retention (default 14 d) go ----------
+D20=$(date -u -d "@$((T0 - 20 * 86400))" +%F)
+D15=$(date -u -d "@$((T0 - 15 * 86400))" +%F)
+D13=$(date -u -d "@$((T0 - 13 * 86400))" +%F)
+record "$((T0 - 20 * 86400))" good.test mx1.example.test - success 1
+record "$((T0 - 15 * 86400))" good.test mx1.example.test - success 1
+record "$((T0 - 13 * 86400))" good.test mx1.example.test - success 1
+: > "$TW/reports/results-$D20.sent.good.test"
+: > "$TW/reports/results-$D20.sent.good.test.rua-01234567"
+: > "$TW/reports/unrelated-$D20"
+mr --dry-run --day "$YDAY" >/dev/null
+check "report --dry-run removes nothing" 4 \
+	"$(ls "$TW/reports" | grep -c -e "results-$D20" -e "results-$D15")"
+out=$(mr --day "$YDAY"); rc=$?
+check_match "report: old files removed, said so" 'removed 4 files of days past the retention' "$out"
+check "report: days past the retention gone" "" \
+	"$(ls "$TW/reports" | grep -e "results-$D20" -e "results-$D15")"
+check "report: a day within the retention kept" yes \
+	"$([ -e "$TW/reports/results-$D13.tsv" ] && echo yes || echo no)"
+check "report: a file not of mtasts kept" yes \
+	"$([ -e "$TW/reports/unrelated-$D20" ] && echo yes || echo no)"
+check "report: yesterday's results kept" yes \
+	"$([ -e "$TW/reports/results-$YDAY.tsv" ] && echo yes || echo no)"
+sed -i '/^report_retention/d' "$CONF"
+echo "report_retention = 5d" >> "$CONF"
+mr --day "$YDAY" >/dev/null
+check "report_retention = 5d: the 13-day-old day goes too" no \
+	"$([ -e "$TW/reports/results-$D13.tsv" ] && echo yes || echo no)"
+sed -i '/^report_retention/d' "$CONF"
+
+# --- identity: the mail name, not "localhost" (Debian: /etc/mailname) ---
+# in a private mount and UTS namespace: the host's files stay as they are
+NOID=$TW/noid.conf
+grep -v -e '^report_org' -e '^report_contact' "$CONF" > "$NOID"
+ident() {	# ident MAILNAME-CONTENT|- -> organization-name contact report-id
+	printf '%s' "$1" > "$TW/mailname"
+	MTASTS_FAKE_TIME=$T0 wx unshare -m -u --propagation private sh -c "
+		hostname mx7.fleet-host.test
+		if [ '$1' != - ]; then
+			[ -e /etc/mailname ] || exit 3
+			mount --bind '$TW/mailname' /etc/mailname || exit 3
+		elif [ -e /etc/mailname ]; then
+			mount --bind /dev/null /etc/mailname || exit 3
+		fi
+		exec '$MTASTS' -c '$NOID' report --dry-run --day '$YDAY'" 2>/dev/null |
+		python3 -c 'import json,sys
+o=[json.loads(l) for l in sys.stdin if l.startswith("{")]
+print(o[0]["organization-name"], o[0]["contact-info"], o[0]["report-id"].split("@")[1])'
+}
+check "no report_org/contact: from the mail name" \
+	"mail.sender.test postmaster@mail.sender.test mail.sender.test" \
+	"$(ident "$(printf 'Mail.Sender.Test\n')")"
+check "no report_org/contact, no mail name: the host name" \
+	"mx7.fleet-host.test postmaster@mx7.fleet-host.test mx7.fleet-host.test" \
+	"$(ident -)"
+
 mr --frobnicate >/dev/null 2>&1
 check "report with an unknown option: exit 2" 2 "$?"
 mr --day 2026-13-45 >/dev/null 2>&1

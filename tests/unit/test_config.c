@@ -215,6 +215,165 @@ static void t_missing_file(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/mtasts.conf"));
 }
 
+/* The TLS-RPT keys: retention and the fleet's store. */
+static void t_report_keys(void)
+{
+	struct config cfg;
+	char err[256];
+
+	CU_ASSERT_EQUAL(config_load(&cfg, NULL, err, sizeof(err)), MT_OK);
+	CU_ASSERT_EQUAL(cfg.report_retention, 14 * 86400);
+	CU_ASSERT_STRING_EQUAL(cfg.report_store, "");	/* local */
+	CU_ASSERT_STRING_EQUAL(cfg.report_host, "");	/* the host name */
+	CU_ASSERT_EQUAL(cfg.report_store_connect_timeout_ms, 2000);
+	CU_ASSERT_EQUAL(cfg.report_store_timeout_ms, 5000);
+	CU_ASSERT_EQUAL(cfg.report_push_deadline, 3600);
+	CU_ASSERT_EQUAL(cfg.report_claim_time, 600);
+	CU_ASSERT_EQUAL_FATAL(load_text(&cfg,
+		"report_retention = 30d\n"
+		"report_store = redis://:pw@redis.example.net:6380/2\n"
+		"report_store_password_file = /etc/mtasts/redis.pass\n"
+		"report_store_connect_timeout = 3\n"
+		"report_store_timeout = 1m\n"
+		"report_host = mx1.example.net\n"
+		"report_hosts = mx1.example.net, mx2 mx3_b\n"
+		"report_push_deadline = 2h\n"
+		"report_claim_time = 90s\n", err, sizeof(err)), MT_OK);
+	CU_ASSERT_EQUAL(cfg.report_retention, 30 * 86400);
+	CU_ASSERT_STRING_EQUAL(cfg.report_store,
+			       "redis://:pw@redis.example.net:6380/2");
+	CU_ASSERT_STRING_EQUAL(cfg.report_store_password_file,
+			       "/etc/mtasts/redis.pass");
+	CU_ASSERT_EQUAL(cfg.report_store_connect_timeout_ms, 3000);
+	CU_ASSERT_EQUAL(cfg.report_store_timeout_ms, 60000);
+	CU_ASSERT_STRING_EQUAL(cfg.report_host, "mx1.example.net");
+	CU_ASSERT_STRING_EQUAL(cfg.report_hosts, "mx1.example.net, mx2 mx3_b");
+	CU_ASSERT_EQUAL(cfg.report_push_deadline, 7200);
+	CU_ASSERT_EQUAL(cfg.report_claim_time, 90);
+	CU_ASSERT_EQUAL(load_text(&cfg, "report_store = unix:/run/r.sock\n"
+				  "report_store = local\n", err, sizeof(err)),
+			MT_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.report_store, "");
+	unlink(path);
+}
+
+static const struct {
+	const char *label, *text, *want;
+} bad_report[] = {
+	{ "retention too short", "report_retention = 1d\n",
+	  ":1: report_retention: report_retention must be between 3d and 400d" },
+	{ "retention too long", "report_retention = 401d\n", "report_retention" },
+	{ "store of another scheme", "report_store = http://r.example\n",
+	  ":1: report_store: report_store must be local, redis://" },
+	{ "store with a path", "report_store = redis://r.example/x\n",
+	  ":1: report_store" },
+	{ "store socket relative", "report_store = unix:r.sock\n",
+	  ":1: report_store" },
+	{ "password file relative", "report_store_password_file = pw\n",
+	  ":1: report_store_password_file" },
+	{ "store timeout 0", "report_store_timeout = 0\n",
+	  ":1: report_store_timeout: a store timeout is 1s to 300s" },
+	{ "connect timeout too long", "report_store_connect_timeout = 10m\n",
+	  ":1: report_store_connect_timeout" },
+	{ "host id with a space", "report_host = mx 1\n", ":1: report_host" },
+	{ "host id with a colon", "report_host = mx:1\n", ":1: report_host" },
+	{ "host id too long",
+	  "report_host = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaa\n", ":1: report_host" },
+	{ "host list with a bad id", "report_hosts = mx1, mx/2\n",
+	  ":1: report_hosts" },
+	{ "deadline a day", "report_push_deadline = 1d\n",
+	  ":1: report_push_deadline" },
+	{ "claim time 0", "report_claim_time = 0\n", ":1: report_claim_time" },
+};
+
+static void t_report_errors(void)
+{
+	for (size_t i = 0; i < sizeof(bad_report) / sizeof(bad_report[0]);
+	     i++) {
+		struct config cfg;
+		char err[256];
+		int rc = load_text(&cfg, bad_report[i].text, err, sizeof(err));
+
+		if (rc != MT_ECONFIG || strstr(err, bad_report[i].want) == NULL)
+			fprintf(stderr, "case '%s': rc=%d err='%s'\n",
+				bad_report[i].label, rc, err);
+		CU_ASSERT_EQUAL(rc, MT_ECONFIG);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad_report[i].want));
+	}
+	unlink(path);
+}
+
+static void t_store_parse(void)
+{
+	static const struct {
+		const char *url;
+		int rc;
+		const char *host, *path, *user, *password;
+		unsigned port, db;
+	} cases[] = {
+		{ "redis://r.example", MT_OK, "r.example", "", "", "", 6379, 0 },
+		{ "redis://R.Example.:6380/", MT_OK, "r.example", "", "", "",
+		  6380, 0 },
+		{ "redis://r.example/3", MT_OK, "r.example", "", "", "", 6379, 3 },
+		{ "redis://:s3cr%t@10.0.0.5:7000/15", MT_OK, "10.0.0.5", "", "",
+		  "s3cr%t", 7000, 15 },
+		{ "redis://mtasts:pw:with:colons@r.example", MT_OK, "r.example",
+		  "", "mtasts", "pw:with:colons", 6379, 0 },
+		{ "redis://mtasts@r.example", MT_OK, "r.example", "", "mtasts",
+		  "", 6379, 0 },
+		{ "redis://a:b@c@r.example", MT_OK, "r.example", "", "a", "b@c",
+		  6379, 0 },
+		{ "redis://[2001:db8::7]:6379/1", MT_OK, "2001:db8::7", "", "",
+		  "", 6379, 1 },
+		{ "unix:/run/redis/redis-server.sock", MT_OK, "",
+		  "/run/redis/redis-server.sock", "", "", 0, 0 },
+		{ "unix:/run/r.sock?db=4", MT_OK, "", "/run/r.sock", "", "", 0, 4 },
+		{ "redis://", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "redis://:6379", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "redis://r.example:0", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "redis://r.example:65536", MT_EPARSE, NULL, NULL, NULL, NULL,
+		  0, 0 },
+		{ "redis://r.example:63x", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "redis://r.example/65536", MT_EPARSE, NULL, NULL, NULL, NULL,
+		  0, 0 },
+		{ "redis://r.example/1/2", MT_EPARSE, NULL, NULL, NULL, NULL,
+		  0, 0 },
+		{ "redis://r.example?db=1", MT_EPARSE, NULL, NULL, NULL, NULL,
+		  0, 0 },
+		{ "redis://bad_name!", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "redis://[not-v6]", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "redis://u p:x@r.example", MT_EPARSE, NULL, NULL, NULL, NULL,
+		  0, 0 },
+		{ "rediss://r.example", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "unix:", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "unix:/", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "unix:run/r.sock", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "unix:/r.sock?db=x", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "unix:/r.sock?x=1", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ "", MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+		{ NULL, MT_EPARSE, NULL, NULL, NULL, NULL, 0, 0 },
+	};
+	struct config_store_url u;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = config_store_parse(cases[i].url, &u);
+
+		if (rc != cases[i].rc)
+			fprintf(stderr, "\n  case '%s': rc %d\n",
+				cases[i].url ? cases[i].url : "(null)", rc);
+		CU_ASSERT_EQUAL(rc, cases[i].rc);
+		if (rc != MT_OK || cases[i].rc != MT_OK)
+			continue;
+		CU_ASSERT_STRING_EQUAL(u.host, cases[i].host);
+		CU_ASSERT_STRING_EQUAL(u.path, cases[i].path);
+		CU_ASSERT_STRING_EQUAL(u.user, cases[i].user);
+		CU_ASSERT_STRING_EQUAL(u.password, cases[i].password);
+		CU_ASSERT_EQUAL(u.port, cases[i].port);
+		CU_ASSERT_EQUAL(u.db, cases[i].db);
+	}
+}
+
 static CU_TestInfo tests[] = {
 	{ "defaults", t_defaults },
 	{ "every key", t_keys },
@@ -222,6 +381,9 @@ static CU_TestInfo tests[] = {
 	{ "proxy none", t_proxy_none },
 	{ "proxy setting", t_proxy_parse },
 	{ "missing file", t_missing_file },
+	{ "report keys", t_report_keys },
+	{ "report key errors", t_report_errors },
+	{ "report_store URL", t_store_parse },
 	CU_TEST_INFO_NULL,
 };
 
