@@ -849,8 +849,7 @@ int report_pushed_path(const struct config *cfg, int64_t day_start,
 	return len > 0 && (size_t)len < n ? MT_OK : MT_ETOOBIG;
 }
 
-/* Size of the day's results file: 0 when there is none, -1 on error. */
-static long long results_size(const struct config *cfg, int64_t day_start)
+long long report_results_size(const struct config *cfg, int64_t day_start)
 {
 	char path[CONFIG_PATH_MAX + 32];
 	struct stat st;
@@ -865,7 +864,7 @@ static long long results_size(const struct config *cfg, int64_t day_start)
 bool report_pushed_ok(const struct config *cfg, int64_t day_start)
 {
 	char path[CONFIG_PATH_MAX + 32], text[32];
-	long long size = results_size(cfg, day_start), got;
+	long long size = report_results_size(cfg, day_start), got;
 	ssize_t r;
 	int fd;
 
@@ -883,11 +882,11 @@ bool report_pushed_ok(const struct config *cfg, int64_t day_start)
 	return sscanf(text, "%lld", &got) == 1 && got == size;
 }
 
-int report_pushed_mark(const struct config *cfg, int64_t day_start)
+int report_pushed_mark(const struct config *cfg, int64_t day_start,
+		       long long size)
 {
 	char path[CONFIG_PATH_MAX + 32], tmp[CONFIG_PATH_MAX + 40];
 	char text[32];
-	long long size = results_size(cfg, day_start);
 	int fd, n, rc = MT_EIO;
 
 	if (size < 0 ||

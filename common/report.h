@@ -176,7 +176,12 @@ int report_prune(const struct config *cfg, int64_t now, bool keep_unpushed,
 int report_pushed_path(const struct config *cfg, int64_t day_start,
 		       char *out, size_t n);
 bool report_pushed_ok(const struct config *cfg, int64_t day_start);
-/* Write the marker for the file as it is now: MT_OK or MT_EIO. */
-int report_pushed_mark(const struct config *cfg, int64_t day_start);
+/* Size of the day's results file: 0 when there is none, -1 on error. */
+long long report_results_size(const struct config *cfg, int64_t day_start);
+/* Write the marker: size is report_results_size() taken before the file
+ * was read for the push (a record added since makes the marker stale:
+ * pushed again).  MT_OK or MT_EIO. */
+int report_pushed_mark(const struct config *cfg, int64_t day_start,
+		       long long size);
 
 #endif

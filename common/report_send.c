@@ -135,12 +135,20 @@ int report_send_mime(const struct report_ident *id, const char *domain,
 /* ---------------------------------------------------------------- */
 /* marker files                                                      */
 
+uint32_t report_rua_hash(const char *uri)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
 static int marker_path(const struct report_marks_files *st,
 		       const char *domain, const char *rua, char *out,
 		       size_t n)
 {
 	char day[11];
-	uint32_t h = 2166136261u;
 	int len;
 
 	report_day_str(st->day_start, day);
@@ -150,11 +158,9 @@ static int marker_path(const struct report_marks_files *st,
 	} else {
 		/* one marker per address: a retry does not send again to
 		 * the addresses that already took the report */
-		for (const unsigned char *p = (const unsigned char *)rua; *p;
-		     p++)
-			h = (h ^ *p) * 16777619u;
 		len = snprintf(out, n, "%s/results-%s.sent.%s.rua-%08x",
-			       st->cfg->report_dir, day, domain, h);
+			       st->cfg->report_dir, day, domain,
+			       report_rua_hash(rua));
 	}
 	return len > 0 && (size_t)len < n ? MT_OK : MT_ETOOBIG;
 }

@@ -76,6 +76,8 @@ struct report_marks_files {
 };
 void report_marks_local(struct report_marks *m, struct report_marks_files *st,
 			const struct config *cfg, int64_t day_start);
+/* The hash naming a rua in marks (FNV-1a of the URI). */
+uint32_t report_rua_hash(const char *uri);
 
 enum report_event_kind {
 	REPORT_EV_SENT,		/* uri took the report */

@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   llvm valgrind
   libgnutls28-dev libunbound-dev libevent-dev libcurl4-gnutls-dev libidn2-dev
-  zlib1g-dev libcunit1-dev
+  zlib1g-dev libcunit1-dev libhiredis-dev redis-server
   exim4-daemon-heavy exim4-dev swaks unbound nginx gnutls-bin curl dnsutils
   iproute2 procps python3 clang-format ldnsutils dns-root-data ca-certificates
   util-linux tinyproxy-bin"

@@ -930,9 +930,11 @@ static void t_prune(void)
 	CU_ASSERT_EQUAL(removed, 0);
 	CU_ASSERT_EQUAL(kept, 2);
 	CU_ASSERT_FALSE(report_pushed_ok(&cfg, DAY));
-	CU_ASSERT_EQUAL(report_pushed_mark(&cfg, DAY), MT_OK);
+	CU_ASSERT_EQUAL(report_pushed_mark(&cfg, DAY,
+					report_results_size(&cfg, DAY)), MT_OK);
 	CU_ASSERT_TRUE(report_pushed_ok(&cfg, DAY));
-	CU_ASSERT_EQUAL(report_pushed_mark(&cfg, DAY + 5 * 86400), MT_OK);
+	CU_ASSERT_EQUAL(report_pushed_mark(&cfg, DAY + 5 * 86400,
+		report_results_size(&cfg, DAY + 5 * 86400)), MT_OK);
 	/* a record after the push: the marker no longer matches */
 	rec(&cfg, NOON + 5 * 86400, "a.example", "mx", "", RESULT_SUCCESS, 1);
 	CU_ASSERT_FALSE(report_pushed_ok(&cfg, DAY + 5 * 86400));
