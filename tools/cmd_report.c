@@ -286,8 +286,11 @@ static int report_fleet(const struct config *cfg, int64_t day, int64_t now,
 	if (ret != 0)
 		return ret;
 	ret = 1;
-	if (!dry && push(f, now, false) != 0)
-		goto out;
+	if (!dry) {
+		if (push(f, now, false) != 0)
+			goto out;
+		prune(cfg, now, true);
+	}
 	rc = fleet_day_load(f, day, now, &fd);
 	if (rc != MT_OK) {
 		fprintf(stderr, "mtasts report: %s\n", rc == MT_ETEMP ?
@@ -328,8 +331,6 @@ static int report_fleet(const struct config *cfg, int64_t day, int64_t now,
 		fleet_marks(f, day, &marks);
 		ret = send_reports(cfg, d, now, dry, &marks);
 	}
-	if (!dry)
-		prune(cfg, now, true);
 out:
 	report_day_destroy(d);
 	fleet_day_clear(&fd);
