@@ -7,7 +7,7 @@
  *
  * usage: front_probe MODULE CONFIG DOMAIN MX
  * prints: verdict=V reason=R source=S status=N net=0|1 curl=0|1
- *         unbound=0|1 gnutls=0|1 idn2=0|1
+ *         unbound=0|1 gnutls=0|1 idn2=0|1 hiredis=0|1
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -60,10 +60,11 @@ int main(int argc, char **argv)
 	}
 	rc = dec(h, argv[3], argv[4], &d);
 	printf("verdict=%s reason=%s source=%s status=%d net=%d curl=%d "
-	       "unbound=%d gnutls=%d idn2=%d\n", vs(d.verdict), d.reason,
-	       d.source[0] ? d.source : "-", rc, mapped("mtasts-net.so"),
-	       mapped("libcurl"), mapped("libunbound"), mapped("libgnutls"),
-	       mapped("libidn2"));
+	       "unbound=%d gnutls=%d idn2=%d hiredis=%d\n", vs(d.verdict),
+	       d.reason, d.source[0] ? d.source : "-", rc,
+	       mapped("mtasts-net.so"), mapped("libcurl"),
+	       mapped("libunbound"), mapped("libgnutls"), mapped("libidn2"),
+	       mapped("libhiredis"));
 	cl(h);
 	return 0;
 }

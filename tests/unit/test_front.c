@@ -92,6 +92,8 @@ static void t_miss_loads_network_half(void)
 	run(module, "miss.example", "mx.miss.example", out, sizeof(out));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "verdict=none "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "status=0 net=1 curl=1 unbound=1"));
+	/* the fleet's store is the command's alone: no half loads it */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, " hiredis=0"));
 }
 
 static void t_without_network_half(void)
