@@ -4,8 +4,9 @@
  *
  * Normal form: A-labels, lower case, LDH labels of 1..63 octets, no
  * trailing dot, at most 253 octets.  Input with non-ASCII octets is taken
- * as UTF-8 U-labels and converted with libidn2 (IDNA2008, non-transitional);
- * anything libidn2 refuses is invalid.  Input is untrusted: lengths are
+ * as UTF-8 U-labels and converted with libidn2: names with the UTS #46
+ * mapping of a lookup, mx patterns as strict IDNA2008 (below); anything
+ * libidn2 refuses is invalid.  Input is untrusted: lengths are
  * checked before any copy, NUL bytes inside the input are invalid.
  */
 #include <idn2.h>
@@ -56,8 +57,31 @@ static int ascii_normalise(const char *in, size_t len, char *out)
 	return MT_OK;
 }
 
-int domain_normalise(const char *in, size_t len, char *out)
+/*
+ * IDNA: how a name with non-ASCII octets becomes A-labels.
+ *
+ * A name that is looked up (a recipient domain, an MX host name) is
+ * processed as a resolver would: UTS #46 non-transitional mapping with NFC
+ * (libidn2's default), so "BÜCHER.de" is xn--bcher-kva.de.
+ *
+ * An mx pattern is strict IDNA2008 (RFC 5891 §5.4): its labels must
+ * already be valid U-labels, in NFC, with nothing to map.  A pattern is a
+ * protocol element chosen by the publisher, and UTS #46 mapping would make
+ * it name hosts the publisher did not write: zero-width space dropped,
+ * fullwidth letters and the ideographic full stop turned into ASCII
+ * ("ｍｘ．example．com" would match mx.example.com).  A valid U-label and
+ * its A-label are one name, so the conversion of a strict pattern loses
+ * nothing (docs/conformance.md decision 10).
+ */
+#define IDN_LOOKUP (IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL)
+#define IDN_STRICT IDN2_NO_TR46
+
+static int normalise(const char *in, size_t len, char *out, int idn_flags)
 {
+	/* A U-label name is longer than its A-label form by at most 4 octets
+	 * of UTF-8 per punycode character: 4 * 253 fits, so no name whose
+	 * A-label form is within 253 octets is refused here (the limit is
+	 * checked after the conversion). */
 	char tmp[4 * DOMAIN_BUFSZ];
 	char *alabel = NULL;
 	int ascii = 1, rc;
@@ -83,11 +107,10 @@ int domain_normalise(const char *in, size_t len, char *out)
 
 	memcpy(tmp, in, len);
 	tmp[len] = '\0';
-	rc = idn2_to_ascii_8z(tmp, &alabel,
-			      IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	rc = idn2_to_ascii_8z(tmp, &alabel, idn_flags);
 	if (rc != IDN2_OK || alabel == NULL) {
 		free(alabel);
-		return MT_EPARSE;
+		return rc == IDN2_TOO_BIG_DOMAIN ? MT_ETOOBIG : MT_EPARSE;
 	}
 	len = strlen(alabel);
 	if (len > 0 && alabel[len - 1] == '.')
@@ -95,6 +118,11 @@ int domain_normalise(const char *in, size_t len, char *out)
 	rc = len > DOMAIN_MAX ? MT_ETOOBIG : ascii_normalise(alabel, len, out);
 	free(alabel);	/* allocated by libidn2 */
 	return rc;
+}
+
+int domain_normalise(const char *in, size_t len, char *out)
+{
+	return normalise(in, len, out, IDN_LOOKUP);
 }
 
 int domain_pattern_normalise(const char *in, size_t len, char *out)
@@ -110,7 +138,7 @@ int domain_pattern_normalise(const char *in, size_t len, char *out)
 		/* The rest must itself be a valid name.  It is normalised
 		 * into its own buffer: a U-label rest grows when converted
 		 * to A-labels and could otherwise run past out. */
-		rc = domain_normalise(in + 2, len - 2, rest);
+		rc = normalise(in + 2, len - 2, rest, IDN_STRICT);
 		if (rc != MT_OK)
 			return rc;
 		rlen = strlen(rest);
@@ -121,7 +149,7 @@ int domain_pattern_normalise(const char *in, size_t len, char *out)
 		memcpy(out + 2, rest, rlen + 1);
 		return MT_OK;
 	}
-	return domain_normalise(in, len, out);
+	return normalise(in, len, out, IDN_STRICT);
 }
 
 bool domain_pattern_match(const char *pattern, const char *host)

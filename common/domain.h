@@ -14,12 +14,15 @@
 #define DOMAIN_BUFSZ (DOMAIN_MAX + 1)
 
 /* Normalise in[0..len) into out (DOMAIN_BUFSZ bytes).  One trailing dot is
- * accepted and dropped.  Returns MT_OK, MT_EPARSE (not a valid host name),
- * MT_ETOOBIG. */
+ * accepted and dropped.  Non-ASCII input is converted as a lookup does
+ * (UTS #46 mapping, NFC).  Returns MT_OK, MT_EPARSE (not a valid host
+ * name), MT_ETOOBIG (over 253 octets as A-labels). */
 int domain_normalise(const char *in, size_t len, char *out);
 
 /* Normalise an mx pattern: a domain, optionally prefixed by "*." (the
- * wildcard stands for exactly one label).  Same return values. */
+ * wildcard stands for exactly one label).  Non-ASCII input must be valid
+ * IDNA2008 U-labels as they are (no mapping, already NFC).  Same return
+ * values. */
 int domain_pattern_normalise(const char *in, size_t len, char *out);
 
 /* Both arguments already normalised.  RFC 8461 §4.1: exact match, or a
