@@ -7,7 +7,9 @@
  *   mtasts lint [--json] --txt RECORD...
  *   mtasts lint [--json] --tlsrpt RECORD...
  *
- * "valid" means: mtasts, as a sender, would apply it.  Human output is one
+ * "valid" means: mtasts, as a sender, would apply it; a valid policy can
+ * still come with errors for its publisher (an mx pattern no MX host can
+ * match, which senders leave out: policy_lint()).  Human output is one
  * compiler-like line per finding ("FILE:LINE: error: message [code]") and
  * a summary line; --json prints exactly one object (design.md).  Exit 0
  * valid, 1 invalid, 2 usage or I/O error.
@@ -262,7 +264,7 @@ static int lint_policy(const struct lint_opts *o)
 			 "the policy is over 65536 bytes; senders refuse it (RFC 8461 §3.3)");
 		rc = MT_ETOOBIG;
 	} else {
-		rc = policy_parse(in.data ? in.data : "", in.len, &p, &d);
+		rc = policy_lint(in.data ? in.data : "", in.len, &p, &d);
 	}
 	if (rc == MT_ENOMEM) {
 		fprintf(stderr, "mtasts lint: out of memory\n");
@@ -310,7 +312,14 @@ static int lint_policy(const struct lint_opts *o)
 			printf(mx_covered(&p, valid, o->mx[i]) ?
 				       ": covered\n" : ": NOT covered\n");
 		}
-		if (valid)
+		if (valid && d.n_err > 0)
+			/* errors a sender skips over (policy_lint()) */
+			printf("%s: valid: mode %s, max_age %u, %u mx pattern%s; %zu error%s (senders leave out what %s), %zu warning%s\n",
+			       label, policy_mode_str(p.mode), (unsigned)p.max_age,
+			       (unsigned)p.n_mx, plural(p.n_mx), d.n_err,
+			       plural(d.n_err), d.n_err == 1 ? "it names" :
+			       "they name", d.n_warn, plural(d.n_warn));
+		else if (valid)
 			printf("%s: valid: mode %s, max_age %u, %u mx pattern%s; %zu warning%s\n",
 			       label, policy_mode_str(p.mode), (unsigned)p.max_age,
 			       (unsigned)p.n_mx, plural(p.n_mx), d.n_warn,

@@ -258,7 +258,7 @@ static void test_human(void)
 	snprintf(path, sizeof(path), "%s/ip-port-url.policy", lintdir);
 	CU_ASSERT_EQUAL_FATAL(run(argv, NULL, 0, &r), 0);
 	CU_ASSERT_EQUAL(r.status, 1);
-	snprintf(want, sizeof(want), "%s:3: error: mx '192.0.2.25' is an IP address; patterns must be host names [mx-ip-literal]\n", path);
+	snprintf(want, sizeof(want), "%s:3: error: mx '192.0.2.25' is an IP address, which no MX host name matches; senders leave it out (patterns must be host names) [mx-ip-literal]\n", path);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, want));
 	snprintf(want, sizeof(want), "%s:5: error: ", path);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, want));
@@ -277,6 +277,18 @@ static void test_human(void)
 	snprintf(want, sizeof(want), "%s: mx mail.example.com: covered\n%s: valid: mode enforce, max_age 604800, 3 mx patterns; 0 warnings\n",
 		 path, path);
 	CU_ASSERT_STRING_EQUAL(r.out, want);
+	free(r.out);
+
+	/* valid for a sender, with errors for the publisher: exit 0 */
+	snprintf(path, sizeof(path), "%s/mx-unusable.policy", lintdir);
+	argv[3] = "192.0.2.1";
+	CU_ASSERT_EQUAL_FATAL(run(argv, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 0);
+	snprintf(want, sizeof(want), "%s:4: error: mx '192.0.2.1' is an IP address", path);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, want));
+	snprintf(want, sizeof(want), "%s: mx 192.0.2.1: NOT covered\n%s: valid: mode enforce, max_age 604800, 1 mx pattern; 2 errors (senders leave out what they name), 0 warnings\n",
+		 path, path);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, want));
 	free(r.out);
 
 	/* control characters from a hostile file never reach the terminal */
