@@ -277,23 +277,6 @@ static int sts_id(void *out, const struct field *f, int first,
 	return 0;
 }
 
-static const struct txt_kind sts_kind = {
-	.tag = "v=STSv1",
-	.field = "id",
-	.parse = sts_id,
-	.dup_code = "txt-duplicate-id",
-	.dup_msg = "second id ignored",
-	.missing_code = "txt-id-missing",
-	.missing_msg = "the record has no id field",
-	.out_size = sizeof(struct sts_txt),
-};
-
-int txt_sts_select(const char *const *recs, const size_t *lens, size_t n,
-		   struct sts_txt *out, struct diag_list *d)
-{
-	return txt_select(&sts_kind, recs, lens, n, out, d);
-}
-
 /* URI characters of RFC 3986 (unreserved, reserved, '%'), minus ',' and
  * '!' which RFC 8460 §3 requires encoded, and ';' the field separator. */
 static int uri_char(unsigned char c)
@@ -423,19 +406,23 @@ static int rpt_rua(void *out, const struct field *f, int first,
 	return 0;
 }
 
-static const struct txt_kind rpt_kind = {
-	.tag = "v=TLSRPTv1",
-	.field = "rua",
-	.parse = rpt_rua,
-	.dup_code = "tlsrpt-duplicate-rua",
-	.dup_msg = "second rua field ignored",
-	.missing_code = "tlsrpt-rua-missing",
-	.missing_msg = "the record has no rua field",
-	.out_size = sizeof(struct tlsrpt_txt),
+/* The two record types: tag, defined field, handler, findings, size. */
+static const struct txt_kind kinds[] = {
+	{ "v=STSv1", "id", sts_id, "txt-duplicate-id", "second id ignored",
+	  "txt-id-missing", "the record has no id field", sizeof(struct sts_txt) },
+	{ "v=TLSRPTv1", "rua", rpt_rua, "tlsrpt-duplicate-rua",
+	  "second rua field ignored", "tlsrpt-rua-missing",
+	  "the record has no rua field", sizeof(struct tlsrpt_txt) },
 };
+
+int txt_sts_select(const char *const *recs, const size_t *lens, size_t n,
+		   struct sts_txt *out, struct diag_list *d)
+{
+	return txt_select(&kinds[0], recs, lens, n, out, d);
+}
 
 int txt_tlsrpt_select(const char *const *recs, const size_t *lens, size_t n,
 		      struct tlsrpt_txt *out, struct diag_list *d)
 {
-	return txt_select(&rpt_kind, recs, lens, n, out, d);
+	return txt_select(&kinds[1], recs, lens, n, out, d);
 }

@@ -233,11 +233,16 @@ static int mx_covered(const struct policy *p, int valid, const char *host)
 	return policy_mx_matches(p->mx, p->mx_len, norm);
 }
 
-static int emit_json(struct buf *out)
+/* Close the object and print it as one line; -1 after saying why not. */
+static int json_end(struct json *j, struct buf *out)
 {
-	if (fwrite(out->data, 1, out->len, stdout) != out->len ||
-	    fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+	json_object_end(j);
+	if (json_finish(j) != MT_OK ||
+	    fwrite(out->data, 1, out->len, stdout) != out->len ||
+	    fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+		fprintf(stderr, "mtasts lint: cannot write the JSON output\n");
 		return -1;
+	}
 	return 0;
 }
 
@@ -299,11 +304,8 @@ static int lint_policy(const struct lint_opts *o)
 						      mx_covered(&p, valid, o->mx[i]));
 			json_object_end(&j);
 		}
-		json_object_end(&j);
-		if (json_finish(&j) != MT_OK || emit_json(&out) != 0) {
-			fprintf(stderr, "mtasts lint: cannot write the JSON output\n");
+		if (json_end(&j, &out) != 0)
 			goto out;
-		}
 	} else {
 		print_findings(label, &d);
 		for (int i = 0; i < o->n_mx; i++) {
@@ -384,11 +386,8 @@ static int lint_txt(const struct lint_opts *o)
 		}
 		json_findings(&j, &d, DIAG_ERROR);
 		json_findings(&j, &d, DIAG_WARNING);
-		json_object_end(&j);
-		if (json_finish(&j) != MT_OK || emit_json(&out) != 0) {
-			fprintf(stderr, "mtasts lint: cannot write the JSON output\n");
+		if (json_end(&j, &out) != 0)
 			goto out;
-		}
 	} else {
 		print_findings(label, &d);
 		if (valid && o->kind == LINT_TXT) {

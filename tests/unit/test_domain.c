@@ -9,6 +9,7 @@
 #include "cunit_main.h"
 #include "domain.h"
 #include "status.h"
+#include "testlib.h"
 
 struct norm_case {
 	const char *label;
@@ -91,16 +92,7 @@ static void run_norm(const struct norm_case *t, int pattern)
 		int rc = pattern ? domain_pattern_normalise(t->in, len, out) :
 				   domain_normalise(t->in, len, out);
 
-		if (rc != t->want_rc)
-			fprintf(stderr, "\n  case '%s': rc %d, want %d\n", t->label,
-				rc, t->want_rc);
-		CU_ASSERT_EQUAL(rc, t->want_rc);
-		if (rc == MT_OK && t->want) {
-			if (strcmp(out, t->want) != 0)
-				fprintf(stderr, "\n  case '%s': '%s', want '%s'\n",
-					t->label, out, t->want);
-			CU_ASSERT_STRING_EQUAL(out, t->want);
-		}
+		test_expect(t->label, rc, t->want_rc, out, t->want);
 	}
 }
 
@@ -170,33 +162,15 @@ static void test_limits(void)
 static void test_idn_length(void)
 {
 	char in[1200], out[DOMAIN_BUFSZ];
-	size_t n = 0;
+	size_t n = test_ulabel_name(in, 3);
 
-	for (int l = 0; l < 3; l++) {
-		for (int i = 0; i < 52; i++) {
-			in[n++] = (char)0xc3;	/* ü */
-			in[n++] = (char)0xbc;
-		}
-		in[n++] = '.';
-	}
-	memcpy(in + n, "example", 7);
-	n += 7;
 	CU_ASSERT_EQUAL(n, 322);
 	CU_ASSERT_EQUAL(domain_pattern_normalise(in, n, out), MT_OK);
 	CU_ASSERT_EQUAL(strlen(out), 184);
 	CU_ASSERT_EQUAL(strncmp(out, "xn--tda", 7), 0);
 	CU_ASSERT_EQUAL(domain_normalise(in, n, out), MT_OK);
 	/* five such labels: 5 * 58 + 4 + 7 = 301 octets as A-labels */
-	n = 0;
-	for (int l = 0; l < 5; l++) {
-		for (int i = 0; i < 52; i++) {
-			in[n++] = (char)0xc3;
-			in[n++] = (char)0xbc;
-		}
-		in[n++] = '.';
-	}
-	memcpy(in + n, "example", 7);
-	n += 7;
+	n = test_ulabel_name(in, 5);
 	CU_ASSERT_EQUAL(domain_pattern_normalise(in, n, out), MT_ETOOBIG);
 }
 

@@ -14,6 +14,8 @@
 #include "mem.h"
 #include "policy.h"
 #include "status.h"
+#include "str.h"
+#include "testlib.h"
 
 #define HDR "version: STSv1\n"
 #define GOOD_TAIL "mode: enforce\nmx: mx.example.com\nmax_age: 604800\n"
@@ -287,41 +289,6 @@ static const struct pcase cases[] = {
 };
 
 /* Is code reported (with the severity when codes carry "E:"/"W:")? */
-static int has_code(const struct diag_list *d, const char *spec, size_t n)
-{
-	int sev = -1;
-
-	if (n > 2 && spec[1] == ':') {
-		sev = spec[0] == 'E' ? DIAG_ERROR : DIAG_WARNING;
-		spec += 2;
-		n -= 2;
-	}
-	for (size_t i = 0; i < d->n; i++)
-		if (strlen(d->v[i].code) == n && memcmp(d->v[i].code, spec, n) == 0 &&
-		    (sev < 0 || (int)d->v[i].sev == sev))
-			return 1;
-	return 0;
-}
-
-static void check_codes(const char *label, const struct diag_list *d,
-			const char *codes)
-{
-	while (codes && *codes) {
-		const char *e = strchr(codes, ',');
-		size_t n = e ? (size_t)(e - codes) : strlen(codes);
-
-		if (!has_code(d, codes, n)) {
-			fprintf(stderr, "\n  case '%s': finding %.*s missing; got:",
-				label, (int)n, codes);
-			for (size_t i = 0; i < d->n; i++)
-				fprintf(stderr, " %s", d->v[i].code);
-			fprintf(stderr, "\n");
-		}
-		CU_ASSERT(has_code(d, codes, n));
-		codes = e ? e + 1 : NULL;
-	}
-}
-
 static void join_mx(const struct policy *p, char *out, size_t cap)
 {
 	uint32_t it = 0;
@@ -374,7 +341,7 @@ static void test_table(void)
 			CU_ASSERT_EQUAL(p.n_mx, 0);
 			CU_ASSERT(d.n_err > 0);
 		}
-		check_codes(t->label, &d, t->codes);
+		test_check_codes(t->label, &d, t->codes);
 		/* the verdict never depends on whether diagnostics are kept */
 		{
 			struct policy q;
@@ -533,7 +500,7 @@ static void test_long_line(void)
 	n += (size_t)snprintf(s + n, cap - n, ": v\n" HDR GOOD_TAIL);
 	diag_init(&d);
 	CU_ASSERT_EQUAL(policy_parse(s, n, &p, &d), MT_EPARSE);
-	CU_ASSERT_TRUE(has_code(&d, "E:key-invalid", 13));
+	CU_ASSERT_TRUE(test_has_code(&d, "E:key-invalid", 13));
 	diag_free(&d);
 	free(s);
 }
@@ -657,20 +624,13 @@ static void test_long_ulabel(void)
 	struct policy p;
 
 	n = (size_t)snprintf(in, sizeof(in), HDR "mode: enforce\nmax_age: 86400\nmx: ");
-	for (int l = 0; l < 3; l++) {
-		for (int i = 0; i < 52; i++) {
-			in[n++] = (char)0xc3;	/* ü */
-			in[n++] = (char)0xbc;
-		}
-		in[n++] = '.';
-	}
-	memcpy(in + n, "example\n", 8);
-	n += 8;
+	n += test_ulabel_name(in + n, 3);
+	in[n++] = '\n';
 	diag_init(&d);
 	CU_ASSERT_EQUAL(policy_parse(in, n, &p, &d), MT_OK);
 	CU_ASSERT_EQUAL(p.n_mx, 1);
 	CU_ASSERT(p.mx && strlen(p.mx) == 184);
-	CU_ASSERT_TRUE(has_code(&d, "W:mx-ulabel", 11));
+	CU_ASSERT_TRUE(test_has_code(&d, "W:mx-ulabel", 11));
 	policy_clear(&p);
 	diag_free(&d);
 }
@@ -716,7 +676,7 @@ static void test_lint(void)
 		  "W:version-not-first" },
 	};
 
-	for (size_t i = 0; i < sizeof(lc) / sizeof(lc[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(lc); i++) {
 		struct diag_list d, e;
 		struct policy p, q;
 		int rc;
@@ -730,7 +690,7 @@ static void test_lint(void)
 		CU_ASSERT_EQUAL(p.n_mx, q.n_mx);
 		CU_ASSERT_EQUAL(p.mx_len, q.mx_len);
 		CU_ASSERT_EQUAL(d.n_err + d.n_warn, e.n_err + e.n_warn);
-		check_codes(lc[i].in, &d, lc[i].codes);
+		test_check_codes(lc[i].in, &d, lc[i].codes);
 		policy_clear(&p);
 		policy_clear(&q);
 		diag_free(&d);
