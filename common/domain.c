@@ -15,6 +15,7 @@
 
 #include "domain.h"
 #include "status.h"
+#include "str.h"
 
 static int is_ldh(unsigned char c)
 {
@@ -76,6 +77,31 @@ static int ascii_normalise(const char *in, size_t len, char *out)
 #define IDN_LOOKUP (IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL)
 #define IDN_STRICT IDN2_NO_TR46
 
+/* RFC 5891 §4.2.3.1 for the labels of a name with U-labels, which libidn2
+ * without UTS #46 processing does not check: no label starts or ends with
+ * '-', and "--" in the third and fourth positions only in an A-label
+ * ("xn--"). */
+static bool hyphens_ok(const char *in, size_t len)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		const char *l = in + start;
+		size_t n = i - start;
+
+		if (i < len && in[i] != '.')
+			continue;
+		if (n > 0 && (l[0] == '-' || l[n - 1] == '-'))
+			return false;
+		if (n >= 4 && l[2] == '-' && l[3] == '-' &&
+		    !(str_lower((unsigned char)l[0]) == 'x' &&
+		      str_lower((unsigned char)l[1]) == 'n'))
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
 static int normalise(const char *in, size_t len, char *out, int idn_flags)
 {
 	/* A U-label name is longer than its A-label form by at most 4 octets
@@ -105,6 +131,8 @@ static int normalise(const char *in, size_t len, char *out, int idn_flags)
 	if (ascii)
 		return ascii_normalise(in, len, out);
 
+	if (!hyphens_ok(in, len))
+		return MT_EPARSE;
 	memcpy(tmp, in, len);
 	tmp[len] = '\0';
 	rc = idn2_to_ascii_8z(tmp, &alabel, idn_flags);

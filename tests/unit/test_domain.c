@@ -72,6 +72,12 @@ static const struct norm_case pattern_cases[] = {
 	{ "wildcard over fullwidth", "*.\xef\xbd\x85xample.com", 0, MT_EPARSE, NULL },
 	{ "U-label upper case", "B\xc3\x9c" "CHER.de", 0, MT_EPARSE, NULL },
 	{ "not NFC", "bu\xcc\x88" "cher.de", 0, MT_EPARSE, NULL },
+	/* RFC 5891 §4.2.3.1 hyphen rules, which libidn2 leaves to UTS #46 */
+	{ "U-label with a leading hyphen", "-ab\xc3\xbc" "cher.de", 0, MT_EPARSE, NULL },
+	{ "U-label with a trailing hyphen", "ab\xc3\xbc" "cher-.de", 0, MT_EPARSE, NULL },
+	{ "'--' at 3-4 beside a U-label", "\xc3\xbc.ab--c.de", 0, MT_EPARSE, NULL },
+	{ "A-label beside a U-label", "\xc3\xbc.xn--bcher-kva.de", 0, MT_OK,
+	  "xn--tda.xn--bcher-kva.de" },
 	{ "star alone", "*", 0, MT_EPARSE, NULL },
 	{ "star dot", "*.", 0, MT_EPARSE, NULL },
 	{ "star dot dot", "*..", 0, MT_EPARSE, NULL },
