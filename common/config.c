@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,9 @@ static const struct config_key config_table[] = {
 	{ "cache_size", CONFIG_SIZE, 1 << 20, (int64_t)16 << 30, 1, "64M",
 	  FIELD(cache_size), NULL,
 	  "size of a newly created cache file" },
+	{ "cache_max_size", CONFIG_SIZE, 1 << 20, (int64_t)16 << 30, 1, "1G",
+	  FIELD(cache_max_size), NULL,
+	  "the cache file grows up to this size" },
 	{ "txt_check_interval", CONFIG_DURATION, 60, 30 * 86400, 1, "1h",
 	  FIELD(txt_check_interval), NULL,
 	  "how often the TXT id of a cached policy is re-checked" },
@@ -294,6 +298,17 @@ static int store_int(struct config *cfg, const struct config_key *k,
 	return 0;
 }
 
+/* Override names are written as A-labels: the module's decision path has
+ * no IDNA (idna_none.c), and the file must mean the same to the module and
+ * to the command. */
+static bool ascii_only(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 static int parse_override(struct config *cfg, char *v, const char **why)
 {
 	struct config_override *o;
@@ -307,6 +322,10 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 	o = &cfg->overrides[cfg->n_overrides];
 	memset(o, 0, sizeof(*o));
 	tok = strtok_r(v, " \t", &save);
+	if (tok != NULL && !ascii_only(tok)) {
+		*why = "write override names in A-label form (xn--...)";
+		return -1;
+	}
 	if (tok == NULL || domain_normalise(tok, strlen(tok), o->domain) != MT_OK) {
 		*why = "override needs a valid domain";
 		return -1;
@@ -331,6 +350,10 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 
 		if (o->action != OVERRIDE_ENFORCE) {
 			*why = "only an enforce override takes mx patterns";
+			return -1;
+		}
+		if (!ascii_only(tok)) {
+			*why = "write override names in A-label form (xn--...)";
 			return -1;
 		}
 		if (domain_pattern_normalise(tok, strlen(tok), norm) != MT_OK) {

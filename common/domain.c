@@ -4,13 +4,14 @@
  *
  * Normal form: A-labels, lower case, LDH labels of 1..63 octets, no
  * trailing dot, at most 253 octets.  Input with non-ASCII octets is taken
- * as UTF-8 U-labels and converted with libidn2: names with the UTS #46
- * mapping of a lookup, mx patterns as strict IDNA2008 (below); anything
- * libidn2 refuses is invalid.  Input is untrusted: lengths are
+ * as UTF-8 U-labels and converted by domain_idna_to_ascii() (idna.c,
+ * libidn2): names with the UTS #46 mapping of a lookup, mx patterns as
+ * strict IDNA2008 (below); anything libidn2 refuses is invalid.  The
+ * loadable module's decision path links idna_none.c instead, which answers
+ * MT_ENOTSUP: such a name is handed to the network half.  Input is
+ * untrusted: lengths are
  * checked before any copy, NUL bytes inside the input are invalid.
  */
-#include <idn2.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "domain.h"
@@ -74,9 +75,6 @@ static int ascii_normalise(const char *in, size_t len, char *out)
  * its A-label are one name, so the conversion of a strict pattern loses
  * nothing (docs/conformance.md decision 10).
  */
-#define IDN_LOOKUP (IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL)
-#define IDN_STRICT IDN2_NO_TR46
-
 /* RFC 5891 §4.2.3.1 for the labels of a name with U-labels, which libidn2
  * without UTS #46 processing does not check: no label starts or ends with
  * '-', and "--" in the third and fourth positions only in an A-label
@@ -102,14 +100,15 @@ static bool hyphens_ok(const char *in, size_t len)
 	return true;
 }
 
-static int normalise(const char *in, size_t len, char *out, int idn_flags)
+static int normalise(const char *in, size_t len, char *out,
+		     enum domain_idna mode)
 {
 	/* A U-label name is longer than its A-label form by at most 4 octets
 	 * of UTF-8 per punycode character: 4 * 253 fits, so no name whose
 	 * A-label form is within 253 octets is refused here (the limit is
 	 * checked after the conversion). */
 	char tmp[4 * DOMAIN_BUFSZ];
-	char *alabel = NULL;
+	char alabel[4 * DOMAIN_BUFSZ];
 	int ascii = 1, rc;
 
 	if (in == NULL || out == NULL)
@@ -135,22 +134,18 @@ static int normalise(const char *in, size_t len, char *out, int idn_flags)
 		return MT_EPARSE;
 	memcpy(tmp, in, len);
 	tmp[len] = '\0';
-	rc = idn2_to_ascii_8z(tmp, &alabel, idn_flags);
-	if (rc != IDN2_OK || alabel == NULL) {
-		free(alabel);
-		return rc == IDN2_TOO_BIG_DOMAIN ? MT_ETOOBIG : MT_EPARSE;
-	}
+	rc = domain_idna_to_ascii(tmp, alabel, sizeof(alabel), mode);
+	if (rc != MT_OK)
+		return rc;
 	len = strlen(alabel);
 	if (len > 0 && alabel[len - 1] == '.')
 		len--;
-	rc = len > DOMAIN_MAX ? MT_ETOOBIG : ascii_normalise(alabel, len, out);
-	free(alabel);	/* allocated by libidn2 */
-	return rc;
+	return len > DOMAIN_MAX ? MT_ETOOBIG : ascii_normalise(alabel, len, out);
 }
 
 int domain_normalise(const char *in, size_t len, char *out)
 {
-	return normalise(in, len, out, IDN_LOOKUP);
+	return normalise(in, len, out, DOMAIN_IDNA_LOOKUP);
 }
 
 int domain_pattern_normalise(const char *in, size_t len, char *out)
@@ -166,7 +161,7 @@ int domain_pattern_normalise(const char *in, size_t len, char *out)
 		/* The rest must itself be a valid name.  It is normalised
 		 * into its own buffer: a U-label rest grows when converted
 		 * to A-labels and could otherwise run past out. */
-		rc = normalise(in + 2, len - 2, rest, IDN_STRICT);
+		rc = normalise(in + 2, len - 2, rest, DOMAIN_IDNA_STRICT);
 		if (rc != MT_OK)
 			return rc;
 		rlen = strlen(rest);
@@ -177,7 +172,7 @@ int domain_pattern_normalise(const char *in, size_t len, char *out)
 		memcpy(out + 2, rest, rlen + 1);
 		return MT_OK;
 	}
-	return normalise(in, len, out, IDN_STRICT);
+	return normalise(in, len, out, DOMAIN_IDNA_STRICT);
 }
 
 bool domain_pattern_match(const char *pattern, const char *host)
