@@ -132,7 +132,10 @@ static int normalise(const char *in, size_t len, char *out,
 
 	if (!hyphens_ok(in, len))
 		return MT_EPARSE;
-	memcpy(tmp, in, len);
+	/* ASCII is case-insensitive in every mode: lower-cased first, so
+	 * that an "XN--" label is checked as the A-label it is */
+	for (size_t i = 0; i < len; i++)
+		tmp[i] = (char)str_lower((unsigned char)in[i]);
 	tmp[len] = '\0';
 	rc = domain_idna_to_ascii(tmp, alabel, sizeof(alabel), mode);
 	if (rc != MT_OK)
