@@ -9,6 +9,7 @@
  *   override = example.net testing
  *   override = example.net enforce mx1.example.net *.example.net
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -45,6 +47,11 @@ static const struct config_word bool_words[] = {
 static const struct config_word resolver_words[] = {
 	{ "system", 0, "" },	/* /etc/resolv.conf */
 	{ "recursive", 0, "recursive" },
+	{ NULL, 0, NULL },
+};
+
+static const struct config_word none_words[] = {
+	{ "none", 0, "" },
 	{ NULL, 0, NULL },
 };
 
@@ -88,6 +95,9 @@ static const struct config_key config_table[] = {
 	{ "ca_file", CONFIG_PATH, 0, 0, 1, NULL,
 	  FIELD(ca_file), NULL,
 	  "PEM file of the CAs trusted for policy hosts; empty: the system store" },
+	{ "proxy", CONFIG_PROXY, 0, 0, 1, "none",
+	  FIELD(proxy), none_words,
+	  "http://HOST:PORT of an HTTP CONNECT proxy for policy fetches, or none" },
 	{ "resolver", CONFIG_PATH, 0, 0, 1, "system",
 	  FIELD(resolver), resolver_words,
 	  "system, a resolv.conf-style file, or recursive" },
@@ -225,6 +235,9 @@ static void describe(const struct config_key *k, char *why, size_t whysz)
 		break;
 	case CONFIG_STRING:
 		snprintf(why, whysz, "want at most %zu bytes", k->size - 1);
+		break;
+	case CONFIG_PROXY:
+		snprintf(why, whysz, "proxy must be none or http://HOST:PORT");
 		break;
 	case CONFIG_BOOL:
 		snprintf(why, whysz, "want yes or no");
@@ -377,6 +390,60 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 	return 0;
 }
 
+int config_proxy_parse(const char *url, char *host, unsigned *port)
+{
+	static const char scheme[] = "http://";
+	const char *h, *end, *p;
+	char tmp[DOMAIN_BUFSZ], norm[DOMAIN_BUFSZ];
+	unsigned char a[16];
+	size_t hl;
+	unsigned long v;
+	char *e;
+
+	if (url == NULL || strncasecmp(url, scheme, sizeof(scheme) - 1) != 0)
+		return MT_EPARSE;
+	h = url + sizeof(scheme) - 1;
+	if (strpbrk(h, "@?#") != NULL)
+		return MT_EPARSE;	/* no credentials, no query */
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (end == NULL || end[1] != ':')
+			return MT_EPARSE;
+		hl = (size_t)(end - h - 1);
+		if (hl == 0 || hl >= sizeof(tmp))
+			return MT_EPARSE;
+		memcpy(tmp, h + 1, hl);
+		tmp[hl] = '\0';
+		if (inet_pton(AF_INET6, tmp, a) != 1)
+			return MT_EPARSE;
+		p = end + 2;
+	} else {
+		end = strchr(h, ':');
+		if (end == NULL)
+			return MT_EPARSE;	/* the port is required */
+		hl = (size_t)(end - h);
+		if (hl == 0 || hl >= sizeof(tmp))
+			return MT_EPARSE;
+		memcpy(tmp, h, hl);
+		tmp[hl] = '\0';
+		if (inet_pton(AF_INET, tmp, a) != 1) {
+			if (domain_normalise(tmp, hl, norm) != MT_OK)
+				return MT_EPARSE;
+			memcpy(tmp, norm, strlen(norm) + 1);
+		}
+		p = end + 1;
+	}
+	if (!str_is_digit((unsigned char)*p))
+		return MT_EPARSE;
+	v = strtoul(p, &e, 10);
+	if (v == 0 || v > 65535 || e - p > 5 ||
+	    !(*e == '\0' || (e[0] == '/' && e[1] == '\0')))
+		return MT_EPARSE;
+	memcpy(host, tmp, strlen(tmp) + 1);
+	*port = (unsigned)v;
+	return MT_OK;
+}
+
 static int config_set(struct config *cfg, const char *key, char *v,
 		      char *why, size_t whysz)
 {
@@ -400,6 +467,18 @@ static int config_set(struct config *cfg, const char *key, char *v,
 		break;
 	case CONFIG_STRING:
 		rc = store_str(cfg, k, v);
+		break;
+	case CONFIG_PROXY:
+		/* never taken from the environment: only this key sets it */
+		if (w) {
+			rc = store_str(cfg, k, w->str);
+		} else {
+			char host[DOMAIN_BUFSZ];
+			unsigned port;
+
+			if (config_proxy_parse(v, host, &port) == MT_OK)
+				rc = store_str(cfg, k, v);
+		}
 		break;
 	case CONFIG_BOOL:
 	case CONFIG_ENUM:

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "cunit_main.h"
+#include "domain.h"
 #include "status.h"
 #include "str.h"
 
@@ -40,6 +41,7 @@ static void t_defaults(void)
 	CU_ASSERT_EQUAL(cfg.refresh_interval, 3600);
 	CU_ASSERT_EQUAL(cfg.cache_size, 64u << 20);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "");
+	CU_ASSERT_STRING_EQUAL(cfg.proxy, "");
 	CU_ASSERT_EQUAL(cfg.n_overrides, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cfg.cache_path, "mtasts"));
 }
@@ -71,6 +73,9 @@ static const struct kcase {
 	{ "refresh_interval = 0", F(refresh_interval), NULL, 0 },
 	{ "refresh_interval = none", F(refresh_interval), NULL, 0 },
 	{ "ca_file = /etc/ssl/ca.pem", F(ca_file), "/etc/ssl/ca.pem", 0 },
+	{ "proxy = http://[2001:db8::1]:3128/", F(proxy),
+	  "http://[2001:db8::1]:3128/", 0 },
+	{ "proxy = none", F(proxy), "", 0 },
 	{ "resolver = recursive", F(resolver), "recursive", 0 },
 	{ "resolver = /etc/mtasts/resolv.conf", F(resolver),
 	  "/etc/mtasts/resolv.conf", 0 },
@@ -159,6 +164,7 @@ static void t_file(void)
 		       "\n"
 		       "cache_path = /tmp/x/cache\n"
 		       "  txt_check_interval=5m  \n"
+		       "proxy = http://proxy.example.net:3128\n"
 		       "report_org = Example Org\n"
 		       "override = Example.NET. enforce mx1.example.net *.example.org\n"
 		       "override = t.example testing\n",
@@ -166,6 +172,7 @@ static void t_file(void)
 	CU_ASSERT_EQUAL_FATAL(rc, MT_OK);
 	CU_ASSERT_STRING_EQUAL(cfg.cache_path, "/tmp/x/cache");
 	CU_ASSERT_EQUAL(cfg.txt_check_interval, 300);
+	CU_ASSERT_STRING_EQUAL(cfg.proxy, "http://proxy.example.net:3128");
 	CU_ASSERT_STRING_EQUAL(cfg.report_org, "Example Org");
 	CU_ASSERT_EQUAL(cfg.negative_ttl, 3600);	/* untouched default */
 	CU_ASSERT_EQUAL(cfg.n_overrides, 2);
@@ -217,6 +224,7 @@ static void t_table(void)
 			break;
 		case CONFIG_PATH:
 		case CONFIG_STRING:
+		case CONFIG_PROXY:
 			want = k->size;
 			CU_ASSERT(k->size > 1);
 			break;
@@ -325,6 +333,12 @@ static const struct {
 	{ "override bad domain", "override = -bad-.example none\n", "valid domain" },
 	{ "testing with mx", "override = a.example testing mx.a.example\n", "only an enforce" },
 	{ "cache too small", "cache_size = 1000\n", "cache_size" },
+	{ "proxy without a port", "proxy = http://proxy.example\n",
+	  ":1: proxy: proxy must be none or http://HOST:PORT" },
+	{ "proxy of another scheme", "proxy = socks5://p.example:1080\n",
+	  ":1: proxy" },
+	{ "proxy with credentials", "proxy = http://u:p@p.example:3128\n",
+	  ":1: proxy" },
 };
 
 static void t_errors(void)
@@ -341,6 +355,73 @@ static void t_errors(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].want));
 	}
 	unlink(path);
+}
+
+/* "none" is the default and undoes an earlier line */
+static void t_proxy_none(void)
+{
+	struct config cfg;
+	char err[256];
+
+	CU_ASSERT_EQUAL(load_text(&cfg, "proxy = http://192.0.2.1:3128\n"
+				  "proxy = none\n", err, sizeof(err)), MT_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.proxy, "");
+	unlink(path);
+}
+
+static void t_proxy_parse(void)
+{
+	static const struct {
+		const char *url;
+		int rc;
+		const char *host;
+		unsigned port;
+	} cases[] = {
+		{"http://proxy.example.net:3128", MT_OK, "proxy.example.net",
+		 3128},
+		{"HTTP://Proxy.Example.NET:8080/", MT_OK, "proxy.example.net",
+		 8080},
+		{"http://192.0.2.1:3128", MT_OK, "192.0.2.1", 3128},
+		{"http://[2001:db8::1]:3128", MT_OK, "2001:db8::1", 3128},
+		{"http://p.example:1", MT_OK, "p.example", 1},
+		{"http://p.example:65535", MT_OK, "p.example", 65535},
+		{"http://p.example", MT_EPARSE, NULL, 0},	/* no port */
+		{"http://p.example:", MT_EPARSE, NULL, 0},
+		{"http://p.example:0", MT_EPARSE, NULL, 0},
+		{"http://p.example:65536", MT_EPARSE, NULL, 0},
+		{"http://p.example:003128", MT_EPARSE, NULL, 0},
+		{"http://p.example:31x", MT_EPARSE, NULL, 0},
+		{"http://p.example:3128/path", MT_EPARSE, NULL, 0},
+		{"http://p.example:3128?x", MT_EPARSE, NULL, 0},
+		{"http://user:pw@p.example:3128", MT_EPARSE, NULL, 0},
+		{"https://p.example:3128", MT_EPARSE, NULL, 0},
+		{"socks5://p.example:1080", MT_EPARSE, NULL, 0},
+		{"p.example:3128", MT_EPARSE, NULL, 0},
+		{"http://:3128", MT_EPARSE, NULL, 0},
+		{"http://[2001:db8::1]3128", MT_EPARSE, NULL, 0},
+		{"http://[not-v6]:3128", MT_EPARSE, NULL, 0},
+		{"http://bad_name!:3128", MT_EPARSE, NULL, 0},
+		{"http://p.example:-1", MT_EPARSE, NULL, 0},
+		{"", MT_EPARSE, NULL, 0},
+		{NULL, MT_EPARSE, NULL, 0},
+	};
+	char host[DOMAIN_BUFSZ];
+	unsigned port;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		port = 0;
+		rc = config_proxy_parse(cases[i].url, host, &port);
+		if (rc != cases[i].rc)
+			fprintf(stderr, "\n  case '%s': rc %d\n",
+				cases[i].url ? cases[i].url : "(null)", rc);
+		CU_ASSERT_EQUAL(rc, cases[i].rc);
+		if (rc == MT_OK && cases[i].rc == MT_OK) {
+			CU_ASSERT_STRING_EQUAL(host, cases[i].host);
+			CU_ASSERT_EQUAL(port, cases[i].port);
+		}
+	}
 }
 
 static void t_missing_file(void)
@@ -440,6 +521,8 @@ static CU_TestInfo tests[] = {
 	{ "bounds of sizes and durations", t_bounds },
 	{ "docs/configuration.md lists the keys", t_doc },
 	{ "errors name the line", t_errors },
+	{ "proxy none", t_proxy_none },
+	{ "proxy setting", t_proxy_parse },
 	{ "missing file", t_missing_file },
 	CU_TEST_INFO_NULL,
 };
