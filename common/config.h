@@ -52,6 +52,8 @@ struct config {
 	int log_level;
 	int log_facility;
 	size_t n_overrides;
+	/* Last, and valid only up to n_overrides (config_defaults leaves the
+	 * rest alone; copies may carry garbage there). */
 	struct config_override overrides[CONFIG_OVERRIDES_MAX];
 };
 
