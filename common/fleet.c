@@ -36,6 +36,7 @@
 #include "mem.h"
 #include "status.h"
 #include "store.h"
+#include "str.h"
 
 #define KEY_MAX (sizeof(FLEET_PREFIX) + 16 + 8 + DOMAIN_BUFSZ + 16)
 
@@ -230,7 +231,7 @@ int fleet_push(struct fleet *f, int64_t now,
 	size_t n = 0;
 	int rc, first = MT_OK;
 
-	rc = stale_days(f->cfg, now, days, sizeof(days) / sizeof(days[0]) - 2,
+	rc = stale_days(f->cfg, now, days, ARRAY_SIZE(days) - 2,
 			&n);
 	if (rc != MT_OK)
 		return rc;

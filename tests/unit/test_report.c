@@ -22,6 +22,7 @@
 #include "report.h"
 #include "report_send.h"
 #include "status.h"
+#include "str.h"
 
 /* 2026-11-28 00:00:00 UTC */
 #define DAY 1795824000
@@ -109,7 +110,7 @@ static void t_ident(void)
 	char mn[96];
 
 	snprintf(mn, sizeof(mn), "/tmp/mtasts-test-mailname-%d", (int)getpid());
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		config_defaults(&cfg);
 		snprintf(cfg.report_contact, sizeof(cfg.report_contact), "%s",
 			 cases[i].contact);
@@ -137,7 +138,7 @@ static void t_ident_hostname(void)
 		snprintf(want, sizeof(want), "localhost");
 	snprintf(mn, sizeof(mn), "/tmp/mtasts-test-mailname-%d", (int)getpid());
 	config_defaults(&cfg);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		if (bad[i] != NULL)
 			write_file(mn, bad[i]);
 		else
@@ -190,7 +191,7 @@ static void t_parse_day(void)
 	};
 	char back[11];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		int64_t t = -1;
 
 		CU_ASSERT_EQUAL(report_parse_day(cases[i].s, &t), cases[i].rc);
@@ -373,7 +374,7 @@ static void t_counts_hostile(void)
 	struct report_day *d;
 	struct buf t;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		size_t skipped = 77;
 		uint64_t ok, failed;
 		int rc;
@@ -612,7 +613,7 @@ static void t_mime(void)
 	CU_ASSERT_STRING_EQUAL(plain.data, json);
 	CU_ASSERT_PTR_NOT_NULL(strstr(m.data,
 				      "\n--mtasts-tlsrpt-boundary--\n"));
-	for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(unsafe); i++) {
 		buf_reset(&m);
 		CU_ASSERT_EQUAL(report_send_mime(&id, "rcpt.example", unsafe[i],
 						 DAY, DAY, &gz, &m), MT_EINVAL);
