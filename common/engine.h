@@ -50,6 +50,9 @@ struct engine_decision {
 				 * re-check the id unless confirmed within
 				 * ENGINE_RECHECK_MIN seconds; back-off holds */
 #define ENGINE_RECHECK_MIN 60
+#define ENGINE_NO_STORE 0x10	/* never write the cache: no lease, no
+				 * back-off, no stored answer (mtasts query
+				 * without --store) */
 
 struct engine;
 

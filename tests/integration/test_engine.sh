@@ -26,7 +26,7 @@ CONF
 q() {	# q OFFSET DOMAIN [MX...] -> "verdict source reason mode id" per MX
 	local off=$1
 	shift
-	MTASTS_FAKE_TIME=$((T0 + off)) wx "$MTASTS" -c "$CONF" query --json "$@" |
+	MTASTS_FAKE_TIME=$((T0 + off)) wx "$MTASTS" -c "$CONF" query --store --json "$@" |
 		python3 -c 'import json,sys
 for l in sys.stdin:
     o=json.loads(l)
