@@ -44,7 +44,8 @@ static_assert((int)MTASTS_ECONFIG == (int)MT_ECONFIG, "status");
 static_assert((int)MTASTS_EFULL == (int)MT_EFULL, "status");
 static_assert((int)MTASTS_EFETCH == (int)MT_EFETCH, "status");
 static_assert((int)MTASTS_EPOLICY == (int)MT_EPOLICY, "status");
-static_assert(MT_STATUS_MIN == (int)MTASTS_EPOLICY,
+static_assert((int)MTASTS_EEXIST == (int)MT_EEXIST, "status");
+static_assert(MT_STATUS_MIN == (int)MTASTS_EEXIST,
 	      "status: a new code is not public");
 static_assert((int)MTASTS_VERDICT_NONE == (int)VERDICT_NONE, "verdict");
 static_assert((int)MTASTS_VERDICT_REQUIRE_TLS == (int)VERDICT_REQUIRE_TLS,
@@ -135,7 +136,7 @@ static void fill_policy(struct mtasts_policy *p,
 	p->expires = pol->have_policy ? (long long)pol->expires : 0;
 	p->n_mx = pol->n_mx;
 	copy_str(p->source, sizeof(p->source), engine_source_str(pol->source));
-	copy_str(p->reason, sizeof(p->reason), pol->reason);
+	copy_str(p->reason, sizeof(p->reason), reason_str(pol->reason));
 }
 
 /* What an error leaves in the caller's structs: the shape of an enforced
@@ -181,7 +182,7 @@ static int policy_flags(struct mtasts *h, const char *domain,
 	rc = engine_policy(h->engine, domain, flags, &pol);
 	if (rc != MT_OK) {
 		if (rc == MT_EPOLICY)
-			copy_str(p->reason, sizeof(p->reason), pol.reason);
+			copy_str(p->reason, sizeof(p->reason), reason_str(pol.reason));
 		goto out;
 	}
 	fill_policy(p, &pol);
@@ -246,7 +247,7 @@ MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,
 	rc = engine_policy(h->engine, domain, 0, &pol);
 	if (rc != MT_OK) {
 		if (rc == MT_EPOLICY)
-			copy_str(d->reason, sizeof(d->reason), pol.reason);
+			copy_str(d->reason, sizeof(d->reason), reason_str(pol.reason));
 		goto out;
 	}
 	rc = engine_decide(h->engine, domain, &pol, host, &dec);
@@ -257,7 +258,7 @@ MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,
 	d->have_policy = pol.have_policy;
 	copy_str(d->policy_id, sizeof(d->policy_id), pol.id);
 	d->expires = pol.have_policy ? (long long)pol.expires : 0;
-	copy_str(d->reason, sizeof(d->reason), dec.reason);
+	copy_str(d->reason, sizeof(d->reason), reason_str(dec.reason));
 	copy_str(d->source, sizeof(d->source), engine_source_str(pol.source));
 	while (pol.have_policy &&
 	       (pat = policy_mx_next(pol.mx, pol.mx_len, &it)) != NULL) {

@@ -71,6 +71,7 @@ enum mtasts_status {
 	MTASTS_EFETCH = -15,
 	MTASTS_EPOLICY = -16,	/* an enforced policy cannot be applied:
 				 * defer, never send in clear */
+	MTASTS_EEXIST = -17,	/* internal: a newer cache entry was kept */
 };
 
 enum mtasts_verdict {
