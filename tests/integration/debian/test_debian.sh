@@ -120,6 +120,25 @@ DEVDEB=$(ls "$D"/mtasts-dev_*_*.deb 2>/dev/null | head -1)
 	{ check "the .deb files exist" yes no; summary; exit 1; }
 VERSION=$(dpkg-deb -f "$DEB" Version)
 
+# --- the dependency lists agree ---------------------------------------------
+bdeps=$(sed -n '/^Build-Depends:/,/^[A-Za-z-]*: /p' "$SRC/debian/control" |
+	sed '$d; s/^Build-Depends://' | tr ',' '\n' |
+	sed 's/[[(<].*//; s/|.*//; s/ //g' | sed '/^$/d; /^debhelper-compat$/d; /^pkgconf$/d' | sort)
+build_list=$("$SRC/tools/install-deps.sh" --print build | tr ' ' '\n' | sort)
+check "debian/control's Build-Depends are in install-deps.sh's build list" "" \
+	"$(comm -23 <(echo "$bdeps") <(echo "$build_list") | tr '\n' ' ')"
+apt_line() {	# the packages of INSTALL.md's Nth "sudo apt-get install"
+	awk '/^sudo apt-get install/ {n++; on=(n=='"$1"')} on {print; if (!/\\$/) on=0}' \
+		"$SRC/exim-config/INSTALL.md" | tr -d '\\' | tr -s ' \n' '\n' |
+		grep -v -e '^sudo$' -e '^apt-get$' -e '^install$' -e '^$' | sort
+}
+check "INSTALL.md, the package: its build list is install-deps.sh's" "" \
+	"$(diff <(apt_line 1) <(echo "$build_list"))"
+check "INSTALL.md, from source: its build list is install-deps.sh's but debhelper" "" \
+	"$(diff <(apt_line 3) <(grep -vx debhelper <<<"$build_list"))"
+check "INSTALL.md, from source: its runtime list is install-deps.sh's" "" \
+	"$(diff <(apt_line 4) <("$SRC/tools/install-deps.sh" --print runtime | tr ' ' '\n' | sort))"
+
 # --- lintian ---------------------------------------------------------------
 CHANGES=$(ls "$D"/mtasts_*.changes 2>/dev/null | head -1)
 step "lintian"
