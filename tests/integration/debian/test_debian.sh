@@ -273,6 +273,7 @@ check "refresh service: may write the state only" "/var/lib/mtasts" \
 # ==================== conffiles: a changed file is kept ======================
 step "a changed configuration file"
 world_up deb >/dev/null || { check "the test world starts" yes no; summary; exit 1; }
+trap finish EXIT	# world_up set its own
 cat >> "$CONF" <<CONF
 # --- the administrator's changes (test_debian.sh)
 ca_file = $CA
