@@ -24,7 +24,9 @@
  *   1024        nslots x struct cache_slot (512 bytes each)
  *   cmap_off    nchunks x uint32   (chunk owners: slot index + 1, 0 free;
  *                                  read by writers only)
- *   chunks_off  nchunks x 1 KiB    (the data area for large mx lists)
+ *   chunks_off  nchunks x 1 KiB    (the data area for large mx lists:
+ *                                  each chunk an 8-byte header naming the
+ *                                  next chunk, then 1016 data bytes)
  *
  * Offsets, never pointers: every address is base + an offset computed from
  * the validated descriptor.  The structs are static_assert'ed to have
@@ -33,8 +35,13 @@
  * A slot holds the fixed fields of one domain (176 bytes), then in its
  * 336-byte data area the domain (cs_dlen bytes, no NUL) followed by the mx
  * blob when it fits.  A larger blob (a policy with many mx lines, up to
- * the 64 KiB body cap) takes an extent: consecutive chunks of the data
- * area, named by the slot (cs_ext = first chunk + 1, cs_ext_n chunks).
+ * the 64 KiB body cap) takes a chain of chunks of the data area: the slot
+ * names the first (cs_ext = first chunk + 1) and the count (cs_ext_n);
+ * each chunk names the next.  Chains need no contiguous room, so the data
+ * area never fragments.  A chain is immutable while a slot names it.  The
+ * last CACHE_EXT_MAX free chunks are kept for updates of entries that
+ * already have a chain, so a large policy can always be replaced by a new
+ * one of its size, even when the file is full.
  *
  * Two checksums per slot: cs_fsum over the fixed fields (everything but
  * the sequence counter, the LRU stamp and cs_fsum itself) and cs_dsum over
@@ -161,8 +168,12 @@
 #define CACHE_SLOT_FIXED 176u
 #define CACHE_SLOT_DATA (CACHE_SLOT_SIZE - CACHE_SLOT_FIXED)
 #define CACHE_CHUNK 1024u
+#define CACHE_CHUNK_HDR 8u
+#define CACHE_CHUNK_DATA (CACHE_CHUNK - CACHE_CHUNK_HDR)
 #define CACHE_MX_MAX ((uint32_t)POLICY_MAX_BYTES)
-#define CACHE_EXT_MAX ((CACHE_MX_MAX + CACHE_CHUNK - 1) / CACHE_CHUNK)
+#define CACHE_EXT_MAX ((CACHE_MX_MAX + CACHE_CHUNK_DATA - 1) / \
+		       CACHE_CHUNK_DATA)
+#define CACHE_RESERVE CACHE_EXT_MAX	/* free chunks kept for updates */
 #define CACHE_PROBE_MAX 64u
 #define CACHE_SPIN 200		/* lock-free tries before the locked read */
 #define CACHE_LOCK_MS 2000
@@ -198,7 +209,15 @@ struct cache_hdr {
 	uint32_t ch_pad1;
 	uint64_t ch_hits, ch_misses, ch_evictions, ch_corrupt;
 	uint64_t ch_locked_reads, ch_grows, ch_lost;
-	uint8_t ch_reserved[256 - 176];
+	uint32_t ch_free_chunks;	/* writers only; recounted on reclaim */
+	uint32_t ch_pad2;
+	uint8_t ch_reserved[256 - 184];
+};
+
+struct cache_chunk {
+	uint32_t cc_next;	/* next chunk + 1, 0 = the last */
+	uint32_t cc_pad;
+	uint8_t cc_data[CACHE_CHUNK_DATA];
 };
 
 struct cache_slot {
@@ -218,7 +237,7 @@ struct cache_slot {
 	uint32_t cs_n_mx;
 	uint32_t cs_mx_len;
 	uint32_t cs_ext;	/* 0 = mx inline, else first chunk + 1 */
-	uint32_t cs_ext_n;	/* chunks of the extent */
+	uint32_t cs_ext_n;	/* chunks in the chain */
 	uint16_t cs_dlen;
 	uint8_t cs_state;
 	uint8_t cs_kind;
@@ -246,7 +265,8 @@ struct cache_jrnl {
 
 _Static_assert(sizeof(struct cache_hdr) == CACHE_HDR_SIZE, "hdr size");
 _Static_assert(offsetof(struct cache_hdr, ch_desc_sum) == 104, "hdr pad");
-_Static_assert(offsetof(struct cache_hdr, ch_reserved) == 176, "hdr pad");
+_Static_assert(offsetof(struct cache_hdr, ch_reserved) == 184, "hdr pad");
+_Static_assert(sizeof(struct cache_chunk) == CACHE_CHUNK, "chunk size");
 _Static_assert(sizeof(struct cache_slot) == CACHE_SLOT_SIZE, "slot size");
 _Static_assert(offsetof(struct cache_slot, cs_data) == CACHE_SLOT_FIXED,
 	       "slot padding");
@@ -276,6 +296,7 @@ struct cache {
 	uint32_t lru_ops;	/* lookups since lru_now was read */
 	int64_t checked_at;	/* last check of the file under the name */
 	uint32_t rover;		/* where chunk allocation looks first */
+	bool building;		/* a new file being filled (migrate) */
 };
 
 void (*cache_test_before_write)(const char *domain);
@@ -534,6 +555,7 @@ static void hdr_fill(struct cache_hdr *h, const struct layout *l,
 	}
 	h->ch_created = clock_now();
 	h->ch_desc_sum = desc_sum(h);
+	h->ch_free_chunks = l->nchunks;
 }
 
 enum hdr_verdict { HDR_OK, HDR_TRUNCATED, HDR_BAD };
@@ -656,8 +678,9 @@ static bool fields_ok(const struct cache_slot *s, uint32_t nchunks)
 		return s->cs_ext_n == 0 &&
 		       s->cs_mx_len <= CACHE_SLOT_DATA - s->cs_dlen;
 	return s->cs_ext_n >= 1 && s->cs_ext_n <= CACHE_EXT_MAX &&
-	       s->cs_ext <= nchunks && s->cs_ext_n <= nchunks - s->cs_ext + 1 &&
-	       s->cs_mx_len <= s->cs_ext_n * CACHE_CHUNK;
+	       s->cs_ext <= nchunks && s->cs_ext_n <= nchunks &&
+	       s->cs_mx_len > (s->cs_ext_n - 1) * CACHE_CHUNK_DATA &&
+	       s->cs_mx_len <= s->cs_ext_n * CACHE_CHUNK_DATA;
 }
 
 static bool mx_blob_ok(const char *mx, uint32_t len, uint32_t n)
@@ -704,9 +727,41 @@ static bool looks_normalised(const char *d, size_t len)
 	return lab > 0;
 }
 
-static const unsigned char *ext_data(const struct cache *c, uint32_t ext)
+static struct cache_chunk *chunk_at(const struct cache *c, uint32_t i)
 {
-	return c->chunks + (size_t)(ext - 1) * CACHE_CHUNK;
+	return (struct cache_chunk *)(void *)(c->chunks +
+					      (size_t)i * CACHE_CHUNK);
+}
+
+/* Copy a chain of n chunks starting at ext (first + 1) holding len bytes
+ * into dst.  false when the chain leaves the data area or does not end
+ * where the slot says (a race: the caller re-checks the sequence; else
+ * damage). */
+static bool chain_copy(const struct cache *c, uint32_t ext, uint32_t n,
+		       uint32_t len, unsigned char *dst)
+{
+	uint32_t i = ext - 1, off = 0;
+
+	for (uint32_t k = 0; k < n; k++) {
+		const struct cache_chunk *ch;
+		uint32_t take = len - off < CACHE_CHUNK_DATA ?
+			len - off : CACHE_CHUNK_DATA;
+		uint32_t next;
+
+		if (i >= c->nchunks)
+			return false;
+		ch = chunk_at(c, i);
+		memcpy(dst + off, ch->cc_data, take);
+		off += take;
+		next = atomic_load_explicit((_Atomic uint32_t *)&ch->cc_next,
+					    memory_order_relaxed);
+		if (k + 1 == n)
+			return next == 0 && off == len;
+		if (next == 0)
+			return false;
+		i = next - 1;
+	}
+	return false;
 }
 
 static void slot_to_entry(const struct cache_slot *s, const char *dom,
@@ -810,9 +865,8 @@ static enum rd read_once(struct cache *c, uint32_t idx, const struct want *w,
 {
 	const struct cache_slot *m = &c->slots[idx];
 	struct cache_slot s;
-	const unsigned char *src;
 	char *mx = NULL;
-	bool fsum_ok;
+	bool fsum_ok, chain_ok = true;
 	uint32_t s1 = seq_load(m, memory_order_acquire);
 
 	if ((s1 & 1) && !locked)
@@ -838,8 +892,14 @@ static enum rd read_once(struct cache *c, uint32_t idx, const struct want *w,
 		mx = mem_alloc(s.cs_mx_len);
 		if (mx == NULL)
 			return RD_NOMEM;
-		src = s.cs_ext ? ext_data(c, s.cs_ext) : m->cs_data + s.cs_dlen;
-		memcpy(mx, src, s.cs_mx_len);
+		if (s.cs_ext == 0) {
+			memcpy(mx, m->cs_data + s.cs_dlen, s.cs_mx_len);
+			chain_ok = true;
+		} else {
+			chain_ok = chain_copy(c, s.cs_ext, s.cs_ext_n,
+					      s.cs_mx_len,
+					      (unsigned char *)mx);
+		}
 	}
 	if (!locked) {
 		atomic_thread_fence(memory_order_acquire);
@@ -848,7 +908,8 @@ static enum rd read_once(struct cache *c, uint32_t idx, const struct want *w,
 			return RD_TORN;
 		}
 	}
-	if (data_sum(s.cs_data, s.cs_dlen, mx, s.cs_mx_len) != s.cs_dsum ||
+	if (!chain_ok ||
+	    data_sum(s.cs_data, s.cs_dlen, mx, s.cs_mx_len) != s.cs_dsum ||
 	    !mx_blob_ok(mx, s.cs_mx_len, s.cs_n_mx)) {
 		mem_free(mx);
 		if (w->damaged_dom != NULL)
@@ -1044,6 +1105,31 @@ struct build {
 static int insert_new(struct cache *v, const struct cache_entry *e,
 		      int64_t now);
 
+/* Does slot m's chain lie inside the first limit bytes of o's file? */
+static bool chain_inside(const struct cache *o, const struct cache_slot *m,
+			 uint64_t limit)
+{
+	uint32_t i = m->cs_ext - 1, n = m->cs_ext_n;
+
+	if (m->cs_ext == 0 || n == 0 || n > CACHE_EXT_MAX)
+		return false;
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t end = o->hdr->ch_chunks_off +
+			       ((uint64_t)i + 1) * CACHE_CHUNK;
+		uint32_t next;
+
+		if (i >= o->nchunks || end > limit)
+			return false;
+		next = chunk_at(o, i)->cc_next;
+		if (k + 1 == n)
+			return next == 0;
+		if (next == 0)
+			return false;
+		i = next - 1;
+	}
+	return false;
+}
+
 /* Copy every readable entry of b->old into the new view (lock held on the
  * old file; the new file is not visible yet). */
 static void migrate(struct cache *v, struct build *b)
@@ -1065,10 +1151,7 @@ static void migrate(struct cache *v, struct build *b)
 			b->dropped++;
 			continue;
 		}
-		if (m->cs_ext != 0 &&
-		    o->hdr->ch_chunks_off + ((uint64_t)m->cs_ext - 1 +
-					     m->cs_ext_n) * CACHE_CHUNK >
-			    b->old_limit) {
+		if (m->cs_ext != 0 && !chain_inside(o, m, b->old_limit)) {
 			/* Its data was cut off: keep the name as lost. */
 			r = RD_BAD_UNKNOWN;
 			who[0] = '\0';
@@ -1127,6 +1210,7 @@ static int build_file(unsigned char *base, size_t size, void *arg)
 		return MT_OK;
 	memset(&v, 0, sizeof(v));
 	v.path = b->old->path;
+	v.building = true;
 	view_set(&v, base, (struct cache_hdr *)(void *)base);
 	b->rc = MT_OK;
 	migrate(&v, b);
@@ -1563,59 +1647,143 @@ static int probe_write(struct cache *c, uint64_t h, const char *d,
 	return MT_OK;
 }
 
+/* Free the chain of slot idx (only chunks it owns; bounded). */
 static void ext_free(struct cache *c, uint32_t ext, uint32_t n, uint32_t idx)
 {
-	if (ext == 0 || ext > c->nchunks || n > c->nchunks - ext + 1)
+	uint32_t i = ext - 1;
+
+	if (ext == 0)
 		return;
-	for (uint32_t i = 0; i < n; i++)
-		if (c->cmap[ext - 1 + i] == idx + 1)
-			c->cmap[ext - 1 + i] = 0;
+	for (uint32_t k = 0; k < n && k < CACHE_EXT_MAX && i < c->nchunks;
+	     k++) {
+		uint32_t next = chunk_at(c, i)->cc_next;
+
+		if (c->cmap[i] != idx + 1)
+			break;
+		c->cmap[i] = 0;
+		c->hdr->ch_free_chunks++;
+		if (next == 0)
+			break;
+		i = next - 1;
+	}
 }
 
-/* Rebuild the chunk owners from the valid slots (leaks of dead writers). */
+/* Rebuild the chunk owners and the free count from the valid slots (the
+ * leaks of dead writers, a count gone wrong). */
 static void ext_reclaim(struct cache *c)
 {
+	uint32_t used = 0;
+
 	memset(c->cmap, 0, (size_t)c->nchunks * sizeof(*c->cmap));
 	for (uint32_t i = 0; i < c->nslots; i++) {
 		const struct cache_slot *m = &c->slots[i];
+		uint32_t k, ch;
 
 		if (m->cs_state != SLOT_USED || (m->cs_seq & 1) ||
 		    fixed_sum(m) != m->cs_fsum || !fields_ok(m, c->nchunks) ||
 		    m->cs_ext == 0)
 			continue;
-		for (uint32_t k = 0; k < m->cs_ext_n; k++)
-			c->cmap[m->cs_ext - 1 + k] = i + 1;
+		for (k = 0, ch = m->cs_ext - 1;
+		     k < m->cs_ext_n && ch < c->nchunks && c->cmap[ch] == 0;
+		     k++) {
+			uint32_t next = chunk_at(c, ch)->cc_next;
+
+			c->cmap[ch] = i + 1;
+			used++;
+			if (next == 0)
+				break;
+			ch = next - 1;
+		}
 	}
+	c->hdr->ch_free_chunks = c->nchunks - used;
 }
 
-/* n consecutive free chunks for slot idx; 0 when none (else first + 1). */
-static uint32_t ext_alloc(struct cache *c, uint32_t n, uint32_t idx)
+/* A chain of n free chunks for slot idx, holding data[0..len): its first
+ * chunk + 1, or 0 when there is no room.  update: the slot already owns a
+ * chain it frees afterwards, so it may use the reserve. */
+static uint32_t ext_alloc(struct cache *c, uint32_t n, uint32_t idx,
+			  const void *data, uint32_t len, bool update)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		uint32_t run = 0, start = 0;
+	const unsigned char *p = data;
+	uint32_t first = 0, prev = UINT32_MAX, got = 0, off = 0;
+	uint32_t keep = update || c->building ? 0 : CACHE_RESERVE;
 
-		for (uint32_t k = 0; k < c->nchunks; k++) {
-			uint32_t i = (c->rover + k) % c->nchunks;
+	if (c->hdr->ch_free_chunks > c->nchunks)
+		ext_reclaim(c);
+	if (c->hdr->ch_free_chunks < n + keep) {
+		ext_reclaim(c);
+		if (c->hdr->ch_free_chunks < n + keep)
+			return 0;
+	}
+	for (uint32_t k = 0; k < c->nchunks && got < n; k++) {
+		uint32_t i = (c->rover + k) % c->nchunks;
+		struct cache_chunk *ch;
+		uint32_t take;
 
-			if (i == 0)
-				run = 0;	/* runs do not wrap */
-			if (c->cmap[i] != 0) {
-				run = 0;
+		if (c->cmap[i] != 0)
+			continue;
+		/* Free chunks: no reader can be looking at them. */
+		ch = chunk_at(c, i);
+		take = len - off < CACHE_CHUNK_DATA ? len - off
+						    : CACHE_CHUNK_DATA;
+		memcpy(ch->cc_data, p + off, take);
+		off += take;
+		ch->cc_next = 0;
+		c->cmap[i] = idx + 1;
+		if (prev == UINT32_MAX)
+			first = i + 1;
+		else
+			chunk_at(c, prev)->cc_next = i + 1;
+		prev = i;
+		got++;
+	}
+	if (got < n) {		/* the count was wrong: undo, recount */
+		ext_free(c, first, got, idx);
+		ext_reclaim(c);
+		return 0;
+	}
+	c->hdr->ch_free_chunks -= n;
+	c->rover = (prev + 1) % c->nchunks;
+	return first;
+}
+
+/* Chunks are short and the file is at its limit: evict the least recently
+ * used entries that may go (expired, negative, testing: never an
+ * unexpired enforce policy) among those holding chains, until n + the
+ * reserve are free.  Returns true when they are. */
+static int evict_class(const struct cache_slot *m, uint32_t nchunks,
+		       int64_t now);
+static void clear_slot(struct cache *c, uint32_t idx, uint8_t state);
+
+static bool evict_for_chunks(struct cache *c, uint32_t n, uint32_t skip,
+			     int64_t now)
+{
+	while (c->hdr->ch_free_chunks < n + CACHE_RESERVE) {
+		uint32_t best = UINT32_MAX, best_lru = UINT32_MAX;
+		int best_cls = 3;
+
+		for (uint32_t i = 0; i < c->nslots; i++) {
+			const struct cache_slot *m = &c->slots[i];
+			int cls;
+
+			if (i == skip || m->cs_ext == 0)
 				continue;
-			}
-			if (run++ == 0)
-				start = i;
-			if (run == n) {
-				for (uint32_t j = 0; j < n; j++)
-					c->cmap[start + j] = idx + 1;
-				c->rover = (start + n) % c->nchunks;
-				return start + 1;
+			cls = evict_class(m, c->nchunks, now);
+			if (cls > 2)
+				continue;
+			if (cls < best_cls ||
+			    (cls == best_cls && m->cs_lru < best_lru)) {
+				best = i;
+				best_cls = cls;
+				best_lru = m->cs_lru;
 			}
 		}
-		if (pass == 0)
-			ext_reclaim(c);
+		if (best == UINT32_MAX)
+			return false;
+		clear_slot(c, best, SLOT_TOMB);
+		stat_add(c, &c->hdr->ch_evictions);
 	}
-	return 0;
+	return true;
 }
 
 static bool lease_live(const struct cache_slot *m, int64_t now)
@@ -1746,14 +1914,23 @@ static int write_full(struct cache *c, uint32_t idx, uint64_t h,
 			memcpy(n.cs_data + dlen, e->mx, e->mx_len);
 		used += e->mx_len;
 	} else {
-		uint32_t k = (e->mx_len + CACHE_CHUNK - 1) / CACHE_CHUNK;
-		uint32_t ext = ext_alloc(c, k, idx);
+		uint32_t k = (e->mx_len + CACHE_CHUNK_DATA - 1) /
+			     CACHE_CHUNK_DATA;
+		uint32_t ext = ext_alloc(c, k, idx, e->mx, e->mx_len,
+					 old_ext != 0 && k <= old_n);
 
-		if (ext == 0)
+		if (ext == 0 && c->file_size < c->max_size &&
+		    !(c->flags & CACHE_OPEN_NOCREATE) && !c->building)
 			return NEED_GROW;
-		/* Fresh chunks: no reader can be looking at them. */
-		memcpy(c->chunks + (size_t)(ext - 1) * CACHE_CHUNK, e->mx,
-		       e->mx_len);
+		if (ext == 0 && !c->building &&
+		    evict_for_chunks(c, k, idx, clock_now()))
+			ext = ext_alloc(c, k, idx, e->mx, e->mx_len, false);
+		if (ext == 0) {
+			log_msg(LOG_LVL_ERR, "event=cache-full path=%s "
+				"domain=%s why=\"no room for %u mx bytes\"",
+				c->path, e->domain, e->mx_len);
+			return MT_EFULL;
+		}
 		n.cs_ext = ext;
 		n.cs_ext_n = k;
 	}
@@ -2316,7 +2493,8 @@ int cache_test_where(struct cache *c, const char *domain,
 		wh->fixed_sum_off = offsetof(struct cache_slot, cs_fsum);
 		if (m->cs_ext)
 			wh->ext_off = c->hdr->ch_chunks_off +
-				      (uint64_t)(m->cs_ext - 1) * CACHE_CHUNK;
+				      (uint64_t)(m->cs_ext - 1) * CACHE_CHUNK +
+				      CACHE_CHUNK_HDR;
 	}
 	unlock(c);
 	return rc;

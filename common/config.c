@@ -9,6 +9,7 @@
  *   override = example.net enforce mx1.example.net *.example.net
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -133,6 +134,17 @@ static int set_path(char *dst, size_t dstsz, const char *v)
 	return 0;
 }
 
+/* Override names are written as A-labels: the module's decision path has
+ * no IDNA (idna_none.c), and the file must mean the same to the module and
+ * to the command. */
+static bool ascii_only(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 static int parse_override(struct config *cfg, char *v, const char **why)
 {
 	struct config_override *o;
@@ -146,6 +158,10 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 	o = &cfg->overrides[cfg->n_overrides];
 	memset(o, 0, sizeof(*o));
 	tok = strtok_r(v, " \t", &save);
+	if (tok != NULL && !ascii_only(tok)) {
+		*why = "write override names in A-label form (xn--...)";
+		return -1;
+	}
 	if (tok == NULL || domain_normalise(tok, strlen(tok), o->domain) != MT_OK) {
 		*why = "override needs a valid domain";
 		return -1;
@@ -170,6 +186,10 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 
 		if (o->action != OVERRIDE_ENFORCE) {
 			*why = "only an enforce override takes mx patterns";
+			return -1;
+		}
+		if (!ascii_only(tok)) {
+			*why = "write override names in A-label form (xn--...)";
 			return -1;
 		}
 		if (domain_pattern_normalise(tok, strlen(tok), norm) != MT_OK) {

@@ -122,16 +122,6 @@ const struct config *engine_config(const struct engine *e)
 	return &e->cfg;
 }
 
-bool engine_is_address_literal(const char *s)
-{
-	size_t n;
-
-	if (s == NULL || s[0] != '[')
-		return false;
-	n = strnlen(s, DOMAIN_BUFSZ + 64);
-	return n >= 3 && s[n - 1] == ']';
-}
-
 static struct dns *engine_dns(struct engine *e)
 {
 	struct dns_opts o;
@@ -153,80 +143,6 @@ static struct dns *engine_dns(struct engine *e)
 	}
 	e->dns_pid = getpid();
 	return e->dns;
-}
-
-void engine_policy_clear(struct engine_policy *p)
-{
-	if (p == NULL)
-		return;
-	mem_free(p->mx);
-	memset(p, 0, sizeof(*p));
-}
-
-static void result_none(struct engine_policy *out, enum engine_source src,
-			enum mt_reason reason)
-{
-	engine_policy_clear(out);
-	out->have_policy = false;
-	out->mode = POLICY_MODE_NONE;
-	out->source = src;
-	out->reason = reason;
-}
-
-/* The entry's policy into *out (a copy of the mx blob). */
-static int result_from_entry(struct engine_policy *out,
-			     const struct cache_entry *ce,
-			     enum engine_source src, enum mt_reason reason)
-{
-	engine_policy_clear(out);
-	out->mode = (enum policy_mode)ce->mode;
-	out->have_policy = out->mode != POLICY_MODE_NONE;
-	memcpy(out->id, ce->id, sizeof(out->id));
-	out->id[TXT_ID_MAX] = '\0';
-	out->max_age = ce->max_age;
-	out->expires = ce->expires;
-	out->source = src;
-	out->reason = reason;
-	if (ce->mx_len) {
-		out->mx = mem_alloc(ce->mx_len);
-		if (out->mx == NULL)
-			return MT_ENOMEM;
-		memcpy(out->mx, ce->mx, ce->mx_len);
-		out->n_mx = ce->n_mx;
-		out->mx_len = ce->mx_len;
-	}
-	return MT_OK;
-}
-
-static int result_from_override(struct engine_policy *out,
-				const struct config_override *o)
-{
-	memset(out, 0, sizeof(*out));
-	out->source = SOURCE_OVERRIDE;
-	out->reason = R_OVERRIDE;
-	switch (o->action) {
-	case OVERRIDE_NONE:
-		out->have_policy = false;
-		out->mode = POLICY_MODE_NONE;
-		return MT_OK;
-	case OVERRIDE_TESTING:
-		/* Downgrade to testing: keep reporting, never block. */
-		out->have_policy = true;
-		out->mode = POLICY_MODE_TESTING;
-		return MT_OK;
-	case OVERRIDE_ENFORCE:
-		out->have_policy = true;
-		out->mode = POLICY_MODE_ENFORCE;
-		out->mx = mem_alloc(o->mx_len);
-		if (out->mx == NULL)
-			return MT_ENOMEM;
-		memcpy(out->mx, o->mx, o->mx_len);
-		out->mx_len = o->mx_len;
-		out->n_mx = o->n_mx;
-		snprintf(out->id, sizeof(out->id), "override");
-		return MT_OK;
-	}
-	return MT_EINTERNAL;
 }
 
 /* The TXT step.  TXT_FOUND with *txt filled, TXT_ABSENT (final), TXT_TEMP;
@@ -340,16 +256,11 @@ static int fetch_and_parse(struct engine *e, const char *domain,
 	return MT_OK;
 }
 
-/* One lookup in progress: the domain, what the cache said, the flags. */
+/* One lookup in progress: what the cache said (answer.h), the flags. */
 struct lookup {
 	struct engine *e;
-	char domain[DOMAIN_BUFSZ];
 	unsigned flags;
-	struct cache_entry ce;
-	bool have_entry;
-	bool blind;		/* this entry cannot be read */
-	bool no_cache;		/* no cache at all */
-	struct rules_in in;
+	struct answer_ctx a;
 };
 
 static bool may_write(const struct lookup *l)
@@ -357,74 +268,28 @@ static bool may_write(const struct lookup *l)
 	return l->e->cache != NULL && !(l->flags & ENGINE_NO_STORE);
 }
 
-/* Read the domain's entry into l->ce; sets have_entry / blind. */
+/* Read the domain's entry into l->a. */
 static int read_entry(struct lookup *l)
 {
 	struct engine *e = l->e;
-	int rc;
 
-	cache_entry_clear(&l->ce);
-	l->have_entry = false;
-	l->blind = false;
-	l->no_cache = false;
 	if (e->cache == NULL && e->cache_rc != MT_OK &&
 	    !(e->open_flags & ENGINE_OPEN_NOCREATE))
 		engine_open_cache(e);	/* the operator may have fixed it */
-	if (e->cache == NULL) {
-		/* Inspection without a cache file: nothing is hidden. */
-		l->no_cache = !(e->open_flags & ENGINE_OPEN_NOCREATE) ||
-			      e->cache_rc != MT_ENOTFOUND;
-		return MT_OK;
-	}
-	rc = cache_get(e->cache, l->domain, &l->ce);
-	if (rc == MT_OK) {
-		l->have_entry = true;
-	} else if (rc == MT_ENOMEM) {
-		return rc;
-	} else if (rc == MT_ECORRUPT || rc == MT_EBUSY) {
-		/* Damaged, or a writer we could not wait out: this entry
-		 * may hide an enforce policy. */
-		l->blind = true;
-		log_msg(LOG_LVL_ERR,
-			"event=cache-read-failed domain=%s error=\"%s\"",
-			l->domain, mt_strerror(rc));
-	} else if (rc != MT_ENOTFOUND) {
-		/* The cache itself cannot be read (a child that cannot
-		 * re-attach, a file refused after a change of owner). */
-		l->no_cache = true;
-		log_msg(LOG_LVL_ERR,
-			"event=cache-read-failed domain=%s error=\"%s\"",
-			l->domain, mt_strerror(rc));
-	}
-	return MT_OK;
+	return answer_read(&l->a, e->cache,
+			   (e->open_flags & ENGINE_OPEN_NOCREATE) &&
+			   e->cache_rc == MT_ENOTFOUND);
 }
 
 static void set_in(struct lookup *l, int64_t now)
 {
-	l->in.ce = l->have_entry ? &l->ce : NULL;
-	l->in.blind = l->blind;
-	l->in.no_cache = l->no_cache;
-	l->in.flags = l->flags;
-	l->in.now = now;
-	l->in.txt_check_interval = l->e->cfg.txt_check_interval;
+	answer_set_in(&l->a, l->flags, now, l->e->cfg.txt_check_interval);
 }
 
-/* An answer step (USE_POLICY, NONE, FAIL_CLOSED) into *out. */
 static int answer(struct lookup *l, const struct rules_out *r,
 		  struct engine_policy *out)
 {
-	switch (r->act) {
-	case ACT_USE_POLICY:
-	case ACT_CONFIRM:
-	case ACT_KEEP_NO_TXT:
-		return result_from_entry(out, &l->ce, r->source, r->reason);
-	case ACT_FAIL_CLOSED:
-		result_none(out, r->source, r->reason);
-		return MT_EPOLICY;
-	default:
-		result_none(out, r->source, r->reason);
-		return MT_OK;
-	}
+	return answer_act(&l->a, r, out);
 }
 
 /* The cache holds something newer or stronger than what we wanted to
@@ -439,7 +304,7 @@ static int answer_from_cache(struct lookup *l, struct engine_policy *out)
 		return rc;
 	l->flags = ENGINE_NO_NETWORK;
 	set_in(l, clock_now());
-	rules_plan(&l->in, &r);
+	rules_plan(&l->a.in, &r);
 	l->flags = flags;
 	return answer(l, &r, out);
 }
@@ -450,12 +315,12 @@ static void note_failure(struct lookup *l, const char *id)
 
 	if (!may_write(l))
 		return;
-	rc = cache_note_failure(l->e->cache, l->domain, id ? id : "",
-				l->in.now, RULES_BACKOFF_MIN,
+	rc = cache_note_failure(l->e->cache, l->a.domain, id ? id : "",
+				l->a.in.now, RULES_BACKOFF_MIN,
 				RULES_BACKOFF_MAX, NULL);
 	if (rc != MT_OK)
 		log_msg(LOG_LVL_WARN, "event=cache-write-failed domain=%s "
-			"op=backoff error=\"%s\"", l->domain, mt_strerror(rc));
+			"op=backoff error=\"%s\"", l->a.domain, mt_strerror(rc));
 }
 
 /* Wait (bounded) for the lease holder to finish, then answer from the
@@ -468,16 +333,16 @@ static int wait_for_holder(struct lookup *l, struct engine_policy *out)
 
 	while (clock_mono_ms() < deadline) {
 		nanosleep(&ts, NULL);
-		if (read_entry(l) != MT_OK || !l->have_entry)
+		if (read_entry(l) != MT_OK || !l->a.have_entry)
 			continue;
-		if (l->ce.lease_deadline == 0 || l->ce.lease_pid == 0 ||
-		    (l->ce.lease_pid > 0 && kill(l->ce.lease_pid, 0) != 0 &&
+		if (l->a.ce.lease_deadline == 0 || l->a.ce.lease_pid == 0 ||
+		    (l->a.ce.lease_pid > 0 && kill(l->a.ce.lease_pid, 0) != 0 &&
 		     errno == ESRCH))
 			break;
 	}
 	set_in(l, clock_now());
-	l->in.flags = ENGINE_NO_NETWORK;
-	rules_plan(&l->in, &r);
+	l->a.in.flags = ENGINE_NO_NETWORK;
+	rules_plan(&l->a.in, &r);
 	if (r.act == ACT_NONE && r.source != SOURCE_NEGATIVE)
 		r.reason = R_FETCH_IN_PROGRESS;
 	return answer(l, &r, out);
@@ -491,13 +356,13 @@ static int store_policy(struct lookup *l, struct policy *pol, const char *id,
 	int rc;
 
 	memset(&ne, 0, sizeof(ne));
-	memcpy(ne.domain, l->domain, sizeof(ne.domain));
+	memcpy(ne.domain, l->a.domain, sizeof(ne.domain));
 	ne.kind = CACHE_POLICY;
 	ne.mode = (uint8_t)pol->mode;
 	ne.max_age = pol->max_age;
-	ne.fetched = l->in.now;
-	ne.expires = l->in.now + (int64_t)pol->max_age;
-	ne.txt_checked = l->in.now;
+	ne.fetched = l->a.in.now;
+	ne.expires = l->a.in.now + (int64_t)pol->max_age;
+	ne.txt_checked = l->a.in.now;
 	snprintf(ne.id, sizeof(ne.id), "%s", id);
 	ne.n_mx = pol->n_mx;
 	ne.mx_len = pol->mx_len;
@@ -511,9 +376,9 @@ static int store_policy(struct lookup *l, struct policy *pol, const char *id,
 		if (rc != MT_OK)
 			log_msg(LOG_LVL_WARN,
 				"event=cache-write-failed domain=%s op=policy "
-				"error=\"%s\"", l->domain, mt_strerror(rc));
+				"error=\"%s\"", l->a.domain, mt_strerror(rc));
 	}
-	return result_from_entry(out, &ne, SOURCE_FETCH,
+	return answer_from_entry(out, &ne, SOURCE_FETCH,
 				 ne.mode == POLICY_MODE_NONE ? R_MODE_NONE
 							     : R_FETCHED);
 }
@@ -526,12 +391,12 @@ static int store_negative(struct lookup *l, enum mt_reason why,
 
 	if (may_write(l)) {
 		memset(&ne, 0, sizeof(ne));
-		memcpy(ne.domain, l->domain, sizeof(ne.domain));
+		memcpy(ne.domain, l->a.domain, sizeof(ne.domain));
 		ne.kind = CACHE_NEGATIVE;
 		ne.mode = POLICY_MODE_NONE;
-		ne.fetched = l->in.now;
-		ne.expires = l->in.now + l->e->cfg.negative_ttl;
-		ne.txt_checked = l->in.now;
+		ne.fetched = l->a.in.now;
+		ne.expires = l->a.in.now + l->e->cfg.negative_ttl;
+		ne.txt_checked = l->a.in.now;
 		rc = cache_put(l->e->cache, &ne);
 		if (rc == MT_EEXIST) {
 			/* A policy arrived meanwhile (or the entry is lost):
@@ -541,10 +406,10 @@ static int store_negative(struct lookup *l, enum mt_reason why,
 		if (rc != MT_OK)
 			log_msg(LOG_LVL_WARN,
 				"event=cache-write-failed domain=%s "
-				"op=negative error=\"%s\"", l->domain,
+				"op=negative error=\"%s\"", l->a.domain,
 				mt_strerror(rc));
 	}
-	result_none(out, SOURCE_FETCH, why);
+	answer_none(out, SOURCE_FETCH, why);
 	return MT_OK;
 }
 
@@ -554,14 +419,14 @@ static int confirm(struct lookup *l, struct engine_policy *out,
 	int rc;
 
 	if (may_write(l)) {
-		rc = cache_confirm(l->e->cache, l->domain, l->ce.id,
-				   l->in.now);
+		rc = cache_confirm(l->e->cache, l->a.domain, l->a.ce.id,
+				   l->a.in.now);
 		if (rc == MT_EEXIST || rc == MT_ENOTFOUND)
 			return answer_from_cache(l, out);
 		if (rc != MT_OK)
 			log_msg(LOG_LVL_WARN,
 				"event=cache-write-failed domain=%s "
-				"op=confirm error=\"%s\"", l->domain,
+				"op=confirm error=\"%s\"", l->a.domain,
 				mt_strerror(rc));
 	}
 	return answer(l, r, out);
@@ -579,10 +444,10 @@ static int resolve(struct lookup *l, struct engine_policy *out)
 	int rc;
 
 	memset(&txt, 0, sizeof(txt));
-	t = lookup_txt(l->e, l->domain, &txt, &why, &rc);
+	t = lookup_txt(l->e, l->a.domain, &txt, &why, &rc);
 	if (rc != MT_OK)
 		return rc;
-	rules_after_txt(&l->in, t, t == TXT_FOUND ? txt.id : NULL, why, &r);
+	rules_after_txt(&l->a.in, t, t == TXT_FOUND ? txt.id : NULL, why, &r);
 	if (r.note_failure)
 		note_failure(l, "");
 	switch (r.act) {
@@ -597,14 +462,14 @@ static int resolve(struct lookup *l, struct engine_policy *out)
 		return answer(l, &r, out);
 	}
 	/* A refresh without a TXT answer renews under the cached id. */
-	id = t == TXT_FOUND ? txt.id : l->ce.id;
+	id = t == TXT_FOUND ? txt.id : l->a.ce.id;
 	memset(&pol, 0, sizeof(pol));
-	rc = fetch_and_parse(l->e, l->domain, &pol, &why);
+	rc = fetch_and_parse(l->e, l->a.domain, &pol, &why);
 	if (rc == MT_ENOMEM) {
 		policy_clear(&pol);
 		return rc;
 	}
-	rules_after_fetch(&l->in, rc == MT_OK, why, &r);
+	rules_after_fetch(&l->a.in, rc == MT_OK, why, &r);
 	if (r.note_failure)
 		note_failure(l, id);
 	if (r.act == ACT_STORE_POLICY)
@@ -625,30 +490,30 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	result_none(out, SOURCE_NONE, R_NO_POLICY);
+	answer_none(out, SOURCE_NONE, R_NO_POLICY);
 	if (domain_in == NULL)
 		return MT_EINVAL;
 	/* RFC 8461 §3.4 applies to domain names: an address literal has no
 	 * policy, and mail to it must not wait on one. */
-	if (engine_is_address_literal(domain_in)) {
+	if (answer_is_address_literal(domain_in)) {
 		out->reason = R_ADDRESS_LITERAL;
 		return MT_OK;
 	}
 	memset(&l, 0, sizeof(l));
 	l.e = e;
 	l.flags = flags;
-	rc = domain_normalise(domain_in, strlen(domain_in), l.domain);
+	rc = domain_normalise(domain_in, strlen(domain_in), l.a.domain);
 	if (rc != MT_OK)
 		return MT_EPARSE;
 
-	ov = config_override_find(&e->cfg, l.domain);
+	ov = config_override_find(&e->cfg, l.a.domain);
 	if (ov)
-		return result_from_override(out, ov);
+		return answer_from_override(out, ov);
 
 	if ((rc = read_entry(&l)) != MT_OK)
 		goto out;
 	set_in(&l, clock_now());
-	rules_plan(&l.in, &r);
+	rules_plan(&l.a.in, &r);
 	if (r.act != ACT_LOOKUP_TXT) {
 		rc = answer(&l, &r, out);
 		goto out;
@@ -658,12 +523,12 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	 * lease never changes the entry's answer (a damaged entry becomes
 	 * a lost one, which still fails closed). */
 	if (may_write(&l)) {
-		rc = cache_lease(e->cache, l.domain, l.in.now,
-				 l.in.now + e->cfg.lease_time);
+		rc = cache_lease(e->cache, l.a.domain, l.a.in.now,
+				 l.a.in.now + e->cfg.lease_time);
 		if (rc == MT_EBUSY) {
-			if (!rules_blind(&l.in) &&
-			    rules_usable(l.in.ce, l.in.now)) {
-				rc = result_from_entry(out, &l.ce,
+			if (!rules_blind(&l.a.in) &&
+			    rules_usable(l.a.in.ce, l.a.in.now)) {
+				rc = answer_from_entry(out, &l.a.ce,
 						       SOURCE_CACHE, R_CACHED);
 				goto out;
 			}
@@ -677,8 +542,8 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 			 * lease is what we start from. */
 			if ((rc = read_entry(&l)) != MT_OK)
 				goto out;
-			set_in(&l, l.in.now);
-			rules_plan(&l.in, &r);
+			set_in(&l, l.a.in.now);
+			rules_plan(&l.a.in, &r);
 			if (r.act != ACT_LOOKUP_TXT) {
 				rc = answer(&l, &r, out);
 				goto out;
@@ -688,8 +553,8 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 	rc = resolve(&l, out);
 out:
 	if (leased)
-		cache_unlease(e->cache, l.domain);
-	cache_entry_clear(&l.ce);
+		cache_unlease(e->cache, l.a.domain);
+	cache_entry_clear(&l.a.ce);
 	return rc;
 }
 
@@ -703,7 +568,7 @@ int engine_decide(struct engine *e, const char *domain,
 
 	out->verdict = VERDICT_NONE;
 	out->reason = R_NO_POLICY;
-	if (engine_is_address_literal(domain)) {
+	if (answer_is_address_literal(domain)) {
 		out->reason = R_ADDRESS_LITERAL;
 		return MT_OK;
 	}
@@ -738,13 +603,7 @@ int engine_decide(struct engine *e, const char *domain,
 				     tl.status == DNS_ANSWER &&
 				     tl.sec == DNS_SEC_SECURE, tl.n);
 	}
-	out->verdict = decide(active, pol->mode, pol->mx, pol->mx_len, mx, dane,
-			      &out->reason);
-	log_msg(LOG_LVL_INFO,
-		"domain=%s mx=%s mode=%s policy_id=%s verdict=%s reason=%s "
-		"source=%s", dom, mx, policy_mode_str(pol->mode),
-		pol->id[0] ? pol->id : "-", verdict_str(out->verdict),
-		reason_str(out->reason), engine_source_str(pol->source));
+	answer_decide(dom, mx, pol, dane, out);
 	return MT_OK;
 }
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "answer.h"
 #include "config.h"
 #include "decide.h"
 #include "domain.h"
@@ -20,23 +21,6 @@
 #include "reason.h"
 #include "rules.h"
 #include "txt.h"
-
-struct engine_policy {
-	bool have_policy;	/* a policy with mode testing or enforce */
-	enum policy_mode mode;
-	char id[TXT_ID_MAX + 1];
-	uint32_t max_age;
-	int64_t expires;
-	uint32_t n_mx, mx_len;
-	char *mx;		/* blob; owned, released by engine_policy_clear */
-	enum engine_source source;
-	enum mt_reason reason;
-};
-
-struct engine_decision {
-	enum verdict verdict;
-	enum mt_reason reason;
-};
 
 /* Flags for engine_create_flags(). */
 #define ENGINE_OPEN_NOCREATE 0x1	/* never create the cache file */
@@ -60,8 +44,6 @@ void engine_destroy(struct engine *e);	/* accepts NULL */
  * MT_ENOMEM. */
 int engine_policy(struct engine *e, const char *domain, unsigned flags,
 		  struct engine_policy *out);
-void engine_policy_clear(struct engine_policy *p);
-
 /* The verdict for one MX under an already resolved policy, with DANE state
  * looked up when the config enables DANE.  Logs one key=value line. */
 int engine_decide(struct engine *e, const char *domain,
@@ -88,8 +70,5 @@ int engine_refresh(struct engine *e, struct engine_refresh_counts *n);
  * when the cache cannot be opened). */
 struct cache *engine_cache(struct engine *e);
 const struct config *engine_config(const struct engine *e);
-
-/* Is s an RFC 5321 address literal ("[...]")?  Pure. */
-bool engine_is_address_literal(const char *s);
 
 #endif
