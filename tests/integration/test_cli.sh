@@ -31,6 +31,8 @@ BIN=$TW/bin
 mkdir -p "$BIN"
 install -m 755 "$DLOPEN_HOST" "$BIN/dlopen_host"
 install -m 644 "$MODULE" "$BIN/mtasts.so"
+# the network half, loaded by mtasts.so from its own directory
+install -m 644 "$(dirname "$MODULE")/mtasts-net.so" "$BIN/mtasts-net.so"
 
 # /etc as the command sees it: the host's, plus what the test puts in $UP
 UP=$TW/etc-upper

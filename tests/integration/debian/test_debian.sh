@@ -214,19 +214,19 @@ for f in /etc/mtasts/mtasts.conf /etc/cron.d/mtasts; do
 	check "conffile $f" "$f" "$(grep -x "$f" <<<"$conffiles")"
 done
 nfrag=0
-for dir in "$SRC"/exim-config/debian/conf.d "$SRC"/exim-config/debian; do
-	[ -d "$dir" ] || continue
-	for s in main acl router transport retry rewrite auth; do
-		for f in "$dir/$s"/*; do
-			[ -f "$f" ] || continue
-			t=/etc/exim4/conf.d/$s/${f##*/}
-			nfrag=$((nfrag + 1))
-			check "conf.d fragment $t is a conffile" "$t" "$(grep -x "$t" <<<"$conffiles")"
-		done
+for s in main acl router transport retry rewrite auth; do
+	for f in "$SRC/exim-config/debian/conf.d/$s"/*; do
+		[ -f "$f" ] || continue
+		t=/etc/exim4/conf.d/$s/${f##*/}
+		nfrag=$((nfrag + 1))
+		check "conf.d fragment $t is a conffile" "$t" "$(grep -x "$t" <<<"$conffiles")"
 	done
-	break
 done
-check_match "conf.d fragments shipped (exim-config/debian)" "^[1-9]" "$nfrag"
+check_match "conf.d fragments shipped (exim-config/debian/conf.d)" "^[1-9]" "$nfrag"
+so=$(sed -n 's/^MTASTS_SO *= *//p' /etc/exim4/conf.d/main/*mtasts* 2>/dev/null | head -1)
+check "the fragments' default MTASTS_SO is the installed module" "$MODULE" "$so"
+check "the unsplit recipe with the examples" yes \
+	"$([ -f /usr/share/doc/mtasts/examples/unsplit.sed ] && echo yes)"
 for u in mtasts-refresh.service mtasts-refresh.timer mtasts-report.service mtasts-report.timer; do
 	check "unit /lib/systemd/system/$u" yes "$([ -f "/lib/systemd/system/$u" ] && echo yes)"
 done
@@ -249,6 +249,14 @@ check "MTASTS_ENABLE switches it on (the configuration changes)" 1 \
 check_match "... and names the installed module" "$MODULE" "$(cat "$W/exim-enabled")"
 check "Exim's generated configuration (/var/lib/exim4) untouched" \
 	"$EXIM_GEN_BEFORE" "$(sums /var/lib/exim4)"
+
+# Debian's exim4-config with the installed fragments and module, in the
+# Exim test world (the exim_debian suite, on what the package installed)
+step "the exim_debian suite against the installed package"
+out=$("$LIB_DIR/exim/debian.sh" "$MODULE" /etc/exim4/conf.d \
+	/usr/share/doc/mtasts/examples/unsplit.sed 2>&1); rc=$?
+grep -E '^FAIL|passed, ' <<<"$out" | sed 's/^/   | /'
+check "exim_debian on the installed package: passes" 0 "$rc"
 
 # =============================== units ======================================
 step "units"
