@@ -12,16 +12,18 @@
 # is for development machines and CI, never for a mail host.
 set -eu
 
-# Exim with ${dlfunc} (heavy), the CA store for policy hosts, the shared
-# libraries of the module and the command.
-RUNTIME="exim4-daemon-heavy ca-certificates libgnutls30 libunbound8
-  libcurl3-gnutls libidn2-0 zlib1g"
+# Exim with ${dlfunc} (heavy), the CA store for policy hosts, the DNSSEC
+# root trust anchor (resolver = recursive), the shared libraries of the
+# module and the command.
+RUNTIME="exim4-daemon-heavy ca-certificates dns-root-data libgnutls30
+  libunbound8 libcurl3-gnutls libidn2-0 zlib1g"
 # The compiler, meson, the -dev packages (libevent-dev: libunbound's
-# pkg-config file requires it), CUnit for the unit suites, Exim's header
-# for the dlfunc codes, debhelper for dpkg-buildpackage.
+# pkg-config file requires it), CUnit and the DNSSEC root trust anchor for
+# the unit suites, Exim's header for the dlfunc codes, debhelper for
+# dpkg-buildpackage.
 BUILD="build-essential meson ninja-build pkg-config
   libgnutls28-dev libunbound-dev libevent-dev libcurl4-gnutls-dev libidn2-dev
-  zlib1g-dev libcunit1-dev exim4-dev debhelper"
+  zlib1g-dev libcunit1-dev dns-root-data exim4-dev debhelper"
 # The test world (unbound, nginx, Exim, swaks, the PKI tools), the
 # sanitizer and fuzzer toolchain, valgrind, and the package checks.
 TEST="clang libclang-rt-14-dev llvm valgrind clang-format
