@@ -200,6 +200,8 @@ check "mtasts --version" "mtasts $(sed -n "s/^ *version: '\(.*\)',/\1/p" "$SRC/m
 	"$(/usr/bin/mtasts --version)"
 MODULE=/usr/lib/$MA/mtasts/mtasts.so
 check "module $MODULE" "yes" "$([ -f "$MODULE" ] && echo yes)"
+check "the network half mtasts-net.so beside it" "yes" \
+	"$([ -f "/usr/lib/$MA/mtasts/mtasts-net.so" ] && echo yes)"
 check "every module is beside it, none elsewhere" "" \
 	"$(dpkg -L mtasts | grep '\.so$' | grep -v "^/usr/lib/$MA/mtasts/[^/]*\.so$")"
 check "man mtasts" "/usr/share/man/man1/mtasts.1.gz" "$(man -w mtasts 2>&1)"
