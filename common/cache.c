@@ -211,7 +211,8 @@ struct cache_hdr {
 	uint64_t ch_locked_reads, ch_grows, ch_lost;
 	uint32_t ch_free_chunks;	/* writers only; recounted on reclaim */
 	uint32_t ch_pad2;
-	uint8_t ch_reserved[256 - 184];
+	uint64_t ch_torn;
+	uint8_t ch_reserved[256 - 192];
 };
 
 struct cache_chunk {
@@ -265,7 +266,7 @@ struct cache_jrnl {
 
 _Static_assert(sizeof(struct cache_hdr) == CACHE_HDR_SIZE, "hdr size");
 _Static_assert(offsetof(struct cache_hdr, ch_desc_sum) == 104, "hdr pad");
-_Static_assert(offsetof(struct cache_hdr, ch_reserved) == 184, "hdr pad");
+_Static_assert(offsetof(struct cache_hdr, ch_reserved) == 192, "hdr pad");
 _Static_assert(sizeof(struct cache_chunk) == CACHE_CHUNK, "chunk size");
 _Static_assert(sizeof(struct cache_slot) == CACHE_SLOT_SIZE, "slot size");
 _Static_assert(offsetof(struct cache_slot, cs_data) == CACHE_SLOT_FIXED,
@@ -943,6 +944,8 @@ static enum rd read_slot(struct cache *c, uint32_t idx, const struct want *w,
 	enum rd r = RD_TORN;
 
 	for (int t = 0; t < CACHE_SPIN && r == RD_TORN; t++) {
+		if (t == 1)
+			stat_add(c, &c->hdr->ch_torn);
 		if (t > 0) {
 			if (t % 16 == 0)
 				sched_yield();
@@ -1212,6 +1215,15 @@ static int build_file(unsigned char *base, size_t size, void *arg)
 	v.path = b->old->path;
 	v.building = true;
 	view_set(&v, base, (struct cache_hdr *)(void *)base);
+	/* The statistics go on. */
+	v.hdr->ch_hits = b->old->hdr->ch_hits;
+	v.hdr->ch_misses = b->old->hdr->ch_misses;
+	v.hdr->ch_evictions = b->old->hdr->ch_evictions;
+	v.hdr->ch_corrupt = b->old->hdr->ch_corrupt;
+	v.hdr->ch_locked_reads = b->old->hdr->ch_locked_reads;
+	v.hdr->ch_torn = b->old->hdr->ch_torn;
+	v.hdr->ch_grows = b->old->hdr->ch_grows;
+	v.hdr->ch_lost = b->old->hdr->ch_lost;
 	b->rc = MT_OK;
 	migrate(&v, b);
 	return b->rc;
@@ -1282,11 +1294,13 @@ static int grow_locked(struct cache *c, const char *why)
 		unlock(c);
 		return rc;
 	}
-	stat_add(c, &c->hdr->ch_grows);
 	log_msg(LOG_LVL_NOTICE, "event=cache-grown path=%s why=%s size=%llu",
 		c->path, why, (unsigned long long)l.file_size);
 	unlock(c);
-	return attach(c);
+	rc = attach(c);
+	if (rc == MT_OK)
+		stat_add(c, &c->hdr->ch_grows);
+	return rc;
 }
 
 /* ---- attach ---- */
@@ -2337,7 +2351,7 @@ int cache_flush(struct cache *c)
 		if (m->cs_state != SLOT_FREE || (m->cs_seq & 1) || !pristine(m))
 			clear_slot(c, i, SLOT_FREE);
 	}
-	memset(c->cmap, 0, (size_t)c->nchunks * sizeof(*c->cmap));
+	ext_reclaim(c);		/* every chunk free again, and counted */
 	unlock(c);
 	log_msg(LOG_LVL_NOTICE, "event=cache-flushed path=%s", c->path);
 	return MT_OK;
@@ -2459,6 +2473,7 @@ int cache_stats(struct cache *c, struct cache_stats *st)
 	st->evictions = LOAD(ch_evictions);
 	st->corrupt_seen = LOAD(ch_corrupt);
 	st->locked_reads = LOAD(ch_locked_reads);
+	st->torn_reads = LOAD(ch_torn);
 	st->grows = LOAD(ch_grows);
 #undef LOAD
 	return MT_OK;

@@ -64,7 +64,9 @@ struct cache_stats {
 	uint64_t slots, used, policies, negatives, lost, damaged;
 	uint64_t file_size, chunks, chunks_used;
 	uint64_t hits, misses, evictions, corrupt_seen;	/* approximate */
-	uint64_t locked_reads, grows;			/* approximate */
+	uint64_t torn_reads;	/* reads that met a write in progress */
+	uint64_t locked_reads;	/* ... and waited for it under the lock */
+	uint64_t grows;						/* approximate */
 };
 
 struct cache;

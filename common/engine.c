@@ -45,6 +45,8 @@
 
 #define LEASE_POLL_MS 20
 
+void (*engine_test_before_network)(const char *domain);
+
 struct engine {
 	struct config cfg;
 	struct cache *cache;	/* NULL when the cache cannot be opened */
@@ -550,6 +552,8 @@ int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 			}
 		}
 	}
+	if (engine_test_before_network != NULL)
+		engine_test_before_network(l.a.domain);
 	rc = resolve(&l, out);
 out:
 	if (leased)

@@ -71,4 +71,9 @@ int engine_refresh(struct engine *e, struct engine_refresh_counts *n);
 struct cache *engine_cache(struct engine *e);
 const struct config *engine_config(const struct engine *e);
 
+/* Test hook: called after the cache was read and the lease taken, just
+ * before the DNS is asked (NULL = none).  Tests change the cache there, as
+ * another process would. */
+extern void (*engine_test_before_network)(const char *domain);
+
 #endif

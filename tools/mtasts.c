@@ -84,13 +84,14 @@ static const struct command {
 	  "Exit status: 0 answered, 1 a temporary failure (the MTA\n"
 	  "defers), 2 usage or I/O error." },
 	{ "cache", cmd_cache, CMD_CONFIG,
-	  "cache [--json] stats|list|show DOMAIN|flush [DOMAIN]",
-	  "inspect or flush the shared policy cache",
-	  "stats, list and show read the cache without writing it (and\n"
-	  "never create it); flush drops every entry, or DOMAIN's.\n"
+	  "cache [--json] stats|list|show DOMAIN|check|flush [DOMAIN]",
+	  "inspect, check or flush the shared policy cache",
+	  "stats, list, show and check read the cache without writing it\n"
+	  "(and never create it); check lists damaged slots; flush drops\n"
+	  "every entry, or DOMAIN's.\n"
 	  "  --json      JSON output\n"
-	  "Exit status: 0 done, 1 no cache file or DOMAIN not cached,\n"
-	  "2 error." },
+	  "Exit status: 0 done, 1 no cache file, DOMAIN not cached or a\n"
+	  "damaged slot, 2 error." },
 	{ "refresh", cmd_refresh, CMD_CONFIG,
 	  "refresh",
 	  "renew cached policies before they expire (run by a timer)",

@@ -256,29 +256,60 @@ static void t_cache_unavailable(void)
 	unlink(link);
 }
 
+/* Every allocation point fails in turn (from the k-th allocation on):
+ * MT_ENOMEM with an empty answer, or the right answer - never "none" for
+ * the cached enforce policy, never a leak (ASan and valgrind runs). */
 static void t_oom(void)
 {
-	struct engine *e;
+	static const char *const doms[] = { "cached.example", "example.net" };
+	struct engine *e = NULL;
+	int n_oom = 0, done = 0, rc = MT_ENOMEM;
 
-	for (long n = 0; n < 3; n++) {
-		e = NULL;
-		mem_fail_after(n);
+	/* An engine whose cache could not be opened for lack of memory is
+	 * an engine (it fails closed and opens the cache later): go on
+	 * until both are there. */
+	for (long k = 0; k < 1000 && rc != MT_OK; k++) {
+		mem_fail_after(k);
 		e = make_engine("example.net");
 		mem_fail_after(-1);
-		engine_destroy(e);
+		rc = e != NULL && engine_cache(e) != NULL ? MT_OK : MT_ENOMEM;
+		if (rc != MT_OK) {
+			n_oom++;
+			engine_destroy(e);
+			e = NULL;
+		}
 	}
-	e = make_engine("example.net");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-	for (long n = 0; n < 4; n++) {
-		struct engine_policy p;
-		int rc;
+	CU_ASSERT(n_oom >= 1);
+	clock_set_fake(T0);
+	put_policy(e, "cached.example", POLICY_MODE_ENFORCE, T0 - 10, 86400,
+		   T0 - 10);
+	for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+		n_oom = 0;
+		done = 0;
+		for (long k = 0; k < 1000 && !done; k++) {
+			struct engine_policy p;
 
-		mem_fail_after(n);
-		rc = engine_policy(e, "example.net", 0, &p);
-		mem_fail_after(-1);
-		CU_ASSERT(rc == MT_OK || rc == MT_ENOMEM);
-		engine_policy_clear(&p);
+			memset(&p, 0, sizeof(p));
+			mem_fail_after(k);
+			rc = engine_policy(e, doms[i], 0, &p);
+			mem_fail_after(-1);
+			if (rc == MT_ENOMEM) {
+				n_oom++;
+				CU_ASSERT_PTR_NULL(p.mx);
+			} else {
+				CU_ASSERT_EQUAL(rc, MT_OK);
+				CU_ASSERT_TRUE(p.have_policy);
+				CU_ASSERT_EQUAL(p.mode, POLICY_MODE_ENFORCE);
+				CU_ASSERT_EQUAL(p.n_mx, 2);
+				done = 1;
+			}
+			engine_policy_clear(&p);
+		}
+		CU_ASSERT_TRUE(done);
+		CU_ASSERT(n_oom >= 1);	/* the cache copy, the answer */
 	}
+	clock_set_fake(0);
 	engine_destroy(e);
 }
 
@@ -423,6 +454,132 @@ static void t_damaged_entry(void)
 	engine_destroy(e);
 }
 
+/* Issue: a stale copy written back.  This process reads the entry (a
+ * testing policy, id 1, its check due) and takes the lease; meanwhile
+ * another process stores the domain's new enforce policy (id 2); then the
+ * DNS fails here.  The failure is recorded on the entry as it is now:
+ * the enforce policy stays, with one failure and a back-off - never the
+ * old copy, never "none". */
+static struct engine *other;
+
+static void store_newer(const char *domain)
+{
+	struct cache *c;
+	struct cache_entry ce;
+	char path[300];
+	static char blob[] = "mx.example.org\0";
+
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	memset(&ce, 0, sizeof(ce));
+	snprintf(ce.domain, sizeof(ce.domain), "%s", domain);
+	ce.kind = CACHE_POLICY;
+	ce.mode = POLICY_MODE_ENFORCE;
+	ce.max_age = 86400;
+	ce.fetched = T0;
+	ce.expires = T0 + 86400;
+	ce.txt_checked = T0;
+	snprintf(ce.id, sizeof(ce.id), "id2");
+	ce.n_mx = 1;
+	ce.mx_len = sizeof(blob) - 1;
+	ce.mx = blob;
+	{
+		int rc = cache_put(c, &ce);
+
+		if (rc != MT_OK)
+			fprintf(stderr, "\n  store_newer: %s\n",
+				mt_strerror(rc));
+		CU_ASSERT_EQUAL(rc, MT_OK);
+	}
+	cache_close(c);
+	(void)other;
+}
+
+static void t_stale_write_back(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct cache_entry g;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	put_policy(e, "moved.example", POLICY_MODE_TESTING, T0 - 500, 86400,
+		   T0 - 7200);
+	engine_test_before_network = store_newer;
+	CU_ASSERT_EQUAL(engine_policy(e, "moved.example", 0, &p), MT_OK);
+	engine_test_before_network = NULL;
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL_FATAL(cache_get(engine_cache(e), "moved.example", &g),
+			      MT_OK);
+	CU_ASSERT_EQUAL(g.kind, CACHE_POLICY);
+	CU_ASSERT_EQUAL(g.mode, POLICY_MODE_ENFORCE);
+	CU_ASSERT_STRING_EQUAL(g.id, "id2");
+	CU_ASSERT_EQUAL(g.fail_count, 1);
+	CU_ASSERT(g.retry_after >= T0 + RULES_BACKOFF_MIN);
+	cache_entry_clear(&g);
+	/* and the next lookup answers the enforce policy */
+	CU_ASSERT_EQUAL(engine_policy(e, "moved.example", 0, &p), MT_OK);
+	CU_ASSERT_EQUAL(p.mode, POLICY_MODE_ENFORCE);
+	CU_ASSERT_STRING_EQUAL(p.id, "id2");
+	engine_policy_clear(&p);
+	clock_set_fake(0);
+	engine_destroy(e);
+}
+
+/* RFC 8461 §3.4: an address literal has no policy, whatever is cached or
+ * configured, and asks nothing of the network. */
+static void t_address_literal(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct engine_decision d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(engine_policy(e, "[192.0.2.1]", 0, &p), MT_OK);
+	CU_ASSERT_FALSE(p.have_policy);
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "address-literal");
+	CU_ASSERT_EQUAL(engine_decide(e, "[192.0.2.1]", &p, "[192.0.2.1]",
+				      &d), MT_OK);
+	CU_ASSERT_EQUAL(d.verdict, VERDICT_NONE);
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL(engine_policy(e, "[IPv6:2001:db8::1]", 0, &p), MT_OK);
+	CU_ASSERT_FALSE(p.have_policy);
+	engine_policy_clear(&p);
+	engine_destroy(e);
+}
+
+/* ENGINE_NO_STORE: an administrator's look never writes (no lease, no
+ * back-off, no answer stored). */
+static void t_no_store(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct cache_entry g;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	put_policy(e, "look.example", POLICY_MODE_ENFORCE, T0 - 500, 86400,
+		   T0 - 7200);
+	CU_ASSERT_EQUAL(engine_policy(e, "look.example", ENGINE_NO_STORE, &p),
+			MT_OK);
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "cached-dns-tempfail");
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL_FATAL(cache_get(engine_cache(e), "look.example", &g),
+			      MT_OK);
+	CU_ASSERT_EQUAL(g.fail_count, 0);
+	CU_ASSERT_EQUAL(g.retry_after, 0);
+	CU_ASSERT_EQUAL(g.lease_pid, 0);
+	cache_entry_clear(&g);
+	/* nothing cached: nothing written either */
+	CU_ASSERT_EQUAL(engine_policy(e, "unseen.example", ENGINE_NO_STORE,
+				      &p), MT_OK);
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL(cache_get(engine_cache(e), "unseen.example", &g),
+			MT_ENOTFOUND);
+	clock_set_fake(0);
+	engine_destroy(e);
+}
+
 static int rm_one(const char *path, const struct stat *st, int type,
 		  struct FTW *ftw)
 {
@@ -461,6 +618,9 @@ static CU_TestInfo tests[] = {
 	{ "damaged entry fails closed", t_damaged_entry },
 	{ "re-check before a deferral (5.1)", t_recheck_soon },
 	{ "cache read error fails closed", t_cache_read_error },
+	{ "a stale copy is never written back", t_stale_write_back },
+	{ "address literals have no policy", t_address_literal },
+	{ "a look never writes", t_no_store },
 	CU_TEST_INFO_NULL,
 };
 
