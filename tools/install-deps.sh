@@ -24,12 +24,12 @@ RUNTIME="exim4-daemon-heavy ca-certificates dns-root-data libgnutls30
 BUILD="build-essential meson ninja-build pkg-config
   libgnutls28-dev libunbound-dev libevent-dev libcurl4-gnutls-dev libidn2-dev
   zlib1g-dev libcunit1-dev dns-root-data exim4-dev debhelper"
-# The test world (unbound, nginx, Exim, swaks, the PKI tools), the
-# sanitizer and fuzzer toolchain, valgrind, and the package checks.
+# The test world (unbound, nginx, Exim, swaks, tinyproxy, the PKI tools),
+# the sanitizer and fuzzer toolchain, valgrind, and the package checks.
 TEST="clang libclang-rt-14-dev llvm valgrind clang-format
   exim4-daemon-heavy swaks unbound nginx gnutls-bin curl dnsutils ldnsutils
-  dns-root-data ca-certificates iproute2 procps python3 util-linux
-  lintian systemd man-db"
+  tinyproxy-bin dns-root-data ca-certificates iproute2 procps python3
+  util-linux lintian systemd man-db"
 
 print=0
 if [ "${1:-}" = "--print" ]; then
