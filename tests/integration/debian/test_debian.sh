@@ -379,7 +379,7 @@ check "... mail: accepted by Exim's sendmail from Debian-exim" 1 \
 check_match "... mail: to the rua, with the TLS-Report-Domain header" \
 	"tlsrpt@rua.good.test.*TLS-Report-Domain: good.test" "$(tr '\n' ' ' <<<"$msg")"
 check "... every file in /var/lib/mtasts belongs to Debian-exim" "" \
-	"$(find /var/lib/mtasts ! -user Debian-exim)"
+	"$(find /var/lib/mtasts ! -user Debian-exim -printf '%p %u:%g %m\n')"
 out=$(as_unit mtasts-report.service "$T0" 2>&1)
 check "report again: nothing sent twice" "1 1" \
 	"$(find "$COL" -name '*.json' | wc -l) $(ls "$W"/spool/input/*-H 2>/dev/null | wc -l)"
@@ -393,7 +393,7 @@ out=$(as_unit mtasts-refresh.service $((T0 + 13 * 3600)) 2>&1); rc=$?
 check_match "refresh service's command: exit 0, one policy renewed" "^0 renewed 1, .*kept after a failure 0" "$rc $out"
 check "... one fetch" $((fc + 1)) "$(count_fetches good.test)"
 check "... every file in /var/lib/mtasts belongs to Debian-exim" "" \
-	"$(find /var/lib/mtasts ! -user Debian-exim)"
+	"$(find /var/lib/mtasts ! -user Debian-exim -printf '%p %u:%g %m\n')"
 
 # ============================ remove, purge ==================================
 step "remove, purge"
