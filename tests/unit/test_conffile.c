@@ -11,6 +11,7 @@
  * MTASTS_SOURCE_ROOT names the source tree.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 
 #define KEYS_MAX 64
 #define KEY_LEN 32
+/* The override slots past n_overrides are not part of the value (config.c
+ * leaves them alone); none is set here. */
+#define CONFIG_VALUE_SIZE offsetof(struct config, overrides)
 
 static char src_root[1024];
 
@@ -117,7 +121,7 @@ static void t_shipped_is_defaults(void)
 	config_defaults(&want);
 	snprintf(path, sizeof(path), "%s/tools/mtasts.conf", src_root);
 	CU_ASSERT_EQUAL_FATAL(config_load(&got, path, err, sizeof(err)), MT_OK);
-	CU_ASSERT_EQUAL(memcmp(&want, &got, sizeof(want)), 0);
+	CU_ASSERT_EQUAL(memcmp(&want, &got, CONFIG_VALUE_SIZE), 0);
 }
 
 static void t_uncommented_is_defaults(void)
@@ -143,7 +147,7 @@ static void t_uncommented_is_defaults(void)
 	CU_ASSERT_EQUAL(config_load(&got, tmp, err, sizeof(err)), MT_OK);
 	if (err[0])
 		fprintf(stderr, "%s\n", err);
-	CU_ASSERT_EQUAL(memcmp(&want, &got, sizeof(want)), 0);
+	CU_ASSERT_EQUAL(memcmp(&want, &got, CONFIG_VALUE_SIZE), 0);
 	unlink(tmp);
 }
 
