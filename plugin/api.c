@@ -305,16 +305,11 @@ net:
 		net_ops->policy_clear(&np);
 		goto out;
 	}
-	if (a.domain[0] == '\0') {
-		/* A U-label name and no IDNA: as if the DNS were down. */
-		answer_none(out, SOURCE_NONE, R_DNS_UNAVAILABLE);
-		rc = MT_OK;
-		goto out;
-	}
-	/* No network half: as if the DNS did not answer (a cached policy
-	 * stays, a hidden one fails closed, an unknown domain has none). */
-	rules_after_txt(&a.in, TXT_TEMP, NULL, R_DNS_UNAVAILABLE, &r);
-	rc = answer_act(&a, &r, out);
+	/* The network is needed and its half cannot be loaded: an
+	 * installation error (logged).  Never "no policy" for it: the host
+	 * defers and the administrator is told. */
+	answer_none(out, SOURCE_NONE, R_NET_UNAVAILABLE);
+	rc = MT_EPOLICY;
 out:
 	answer_ctx_clear(&a);
 	return rc;

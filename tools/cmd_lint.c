@@ -57,14 +57,6 @@ static int seen_before(const char *const *hosts, int i)
 	return 0;
 }
 
-static void lint_usage(void)
-{
-	fprintf(stderr,
-		"usage: mtasts lint [--json] [--mx HOST]... FILE|-\n"
-		"       mtasts lint [--json] --txt RECORD...\n"
-		"       mtasts lint [--json] --tlsrpt RECORD...\n");
-}
-
 /* Returns 0, or 2 after printing a usage error. */
 static int parse_args(int argc, char **argv, struct lint_opts *o)
 {
@@ -127,7 +119,7 @@ static int parse_args(int argc, char **argv, struct lint_opts *o)
 	}
 	return 0;
 usage:
-	lint_usage();
+	cmd_usage(stderr, "lint");
 	return 2;
 }
 

@@ -32,11 +32,6 @@
 #include "report_send.h"
 #include "status.h"
 
-#define USAGE \
-	"usage: mtasts report [--dry-run] [--day YYYY-MM-DD]\n" \
-	"       mtasts report --push\n" \
-	"       mtasts report --status [YYYY-MM-DD]\n"
-
 struct args {
 	bool dry, push, status;
 	const char *day;
@@ -502,7 +497,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 	int ret;
 
 	if (parse_args(argc, argv, &a) != 0) {
-		fprintf(stderr, USAGE);
+		cmd_usage(stderr, "report");
 		return 2;
 	}
 	if (a.push) {
