@@ -287,6 +287,16 @@ check_match "TLS-RPT report mail: delivered by the report router despite the bad
 	"^=> $r R=mtasts_tlsrpt T=mtasts_smtp_tlsrpt H=mx2.example.test " "$v"
 delivered+=("report mail|$v")
 
+# Debian's Exim routes as root: the module, called from the router and
+# from msg:delivery events, must leave its files to the Exim user, whose
+# transports (TLS-RPT events) and timers (mtasts refresh, report) use them.
+owners=$(stat -c '%U' "$E"/cache/* "$E"/reports/results-* 2>/dev/null | sort -u | tr '\n' ' ')
+check "cache and results files still belong to Debian-exim after root's deliveries" \
+	"Debian-exim " "$owners"
+check_match "TLS-RPT: the enforce failure (a transport event, as Debian-exim) recorded" \
+	"e-wrongname\.test	sts	1	certificate-host-mismatch" \
+	"$(cat "$E"/reports/results-* 2>/dev/null | grep -P '\te-wrongname\.test\t')"
+
 echo "== Debian's safeguard: MX on an ignored address"
 c201=$(conns 127.0.0.201)
 next_rcpt s-loop.test; v=$(result on "$(send on "$r")")
