@@ -509,10 +509,12 @@ static int count_due(const struct cache_entry *ce, void *arg)
 {
 	struct due_count *d = arg;
 
-	if (ce->kind != CACHE_POLICY)
-		return 0;
-	if (ce->expires <= d->now + d->before ||
-	    (d->every > 0 && ce->txt_checked + d->interval <= d->now + d->every))
+	bool renew, recheck;
+
+	rules_refresh_due(ce, d->now, d->before, d->interval,
+			  d->every > 0 ? d->now + d->every : INT64_MIN / 2,
+			  &renew, &recheck);
+	if (renew || recheck)
 		d->n++;
 	return 0;
 }
@@ -543,12 +545,12 @@ static void sim_deliver(struct engine *e, struct simstat *st,
 		rc = engine_policy(e, dd, 0, &p);
 		dt = now_ns() - t0;
 		if (rc == MT_OK && ((p.source == SOURCE_CACHE &&
-				     strcmp(p.reason, "cached") == 0) ||
+				     p.reason == R_CACHED) ||
 				    p.source == SOURCE_NEGATIVE))
 			net = txt = 0;
 		else if (rc == MT_OK && p.source == SOURCE_FETCH)
 			fetch = 1;
-		else if (rc == MT_OK && strcmp(p.reason, "id-unchanged") == 0)
+		else if (rc == MT_OK && p.reason == R_ID_UNCHANGED)
 			txt_only = 1;
 		engine_policy_clear(&p);
 		st->all_txt += txt;
@@ -610,8 +612,7 @@ static int bench_sim(const struct config *base, unsigned s, unsigned days,
 		/* `mtasts refresh` from cron, hourly: a process of its own */
 		pid = fork();
 		if (pid == 0) {
-			unsigned ok = 0, bad = 0;
-
+			struct engine_refresh_counts rn;
 			struct due_count dc = { start, cfg.refresh_before,
 						cfg.txt_check_interval,
 						cfg.refresh_interval, 0 };
@@ -619,12 +620,12 @@ static int bench_sim(const struct config *base, unsigned s, unsigned days,
 			clock_set_fake(start);
 			/* what refresh will touch: one TXT query each */
 			(void)cache_foreach(engine_cache(e), count_due, &dc);
-			engine_refresh(e, &ok, &bad);
+			engine_refresh(e, &rn);
 			st->refresh_runs++;
-			st->refresh_ok += ok;
-			st->refresh_bad += bad;
+			st->refresh_ok += rn.renewed;
+			st->refresh_bad += rn.failed + rn.failed_none;
 			st->all_txt += dc.n;
-			st->all_fetch += ok;
+			st->all_fetch += rn.renewed;
 			_exit(0);
 		}
 		wait_child(pid);

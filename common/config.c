@@ -9,6 +9,7 @@
  *   override = example.net enforce mx1.example.net *.example.net
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,6 +32,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->cache_path, sizeof(cfg->cache_path), "%s",
 		 MTASTS_DEFAULT_CACHE);
 	cfg->cache_size = 64u << 20;
+	cfg->cache_max_size = 1024u << 20;
 	cfg->txt_check_interval = 3600;
 	cfg->negative_ttl = 3600;
 	cfg->fetch_timeout_ms = 10000;
@@ -61,6 +63,29 @@ static int parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
 }
 
 /* "30", "30s", "5m", "2h", "1d" -> seconds */
+/* bytes, or with a k/M/G suffix; 1M..16G */
+static int parse_size(const char *v, size_t *out)
+{
+	char num[32];
+	size_t n = strlen(v);
+	int64_t mult = 1, x;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, v, n + 1);
+	switch (num[n - 1]) {
+	case 'k': case 'K': mult = 1 << 10; num[n - 1] = 0; break;
+	case 'm': case 'M': mult = 1 << 20; num[n - 1] = 0; break;
+	case 'g': case 'G': mult = 1 << 30; num[n - 1] = 0; break;
+	default: break;
+	}
+	if (parse_int(num, 1, (int64_t)16 << 30, &x) != 0 ||
+	    x * mult < (1 << 20) || x * mult > ((int64_t)16 << 30))
+		return -1;
+	*out = (size_t)(x * mult);
+	return 0;
+}
+
 static int parse_duration(const char *v, int64_t lo, int64_t hi, int64_t *out)
 {
 	char num[32];
@@ -109,6 +134,17 @@ static int set_path(char *dst, size_t dstsz, const char *v)
 	return 0;
 }
 
+/* Override names are written as A-labels: the module's decision path has
+ * no IDNA (idna_none.c), and the file must mean the same to the module and
+ * to the command. */
+static bool ascii_only(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 static int parse_override(struct config *cfg, char *v, const char **why)
 {
 	struct config_override *o;
@@ -122,6 +158,10 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 	o = &cfg->overrides[cfg->n_overrides];
 	memset(o, 0, sizeof(*o));
 	tok = strtok_r(v, " \t", &save);
+	if (tok != NULL && !ascii_only(tok)) {
+		*why = "write override names in A-label form (xn--...)";
+		return -1;
+	}
 	if (tok == NULL || domain_normalise(tok, strlen(tok), o->domain) != MT_OK) {
 		*why = "override needs a valid domain";
 		return -1;
@@ -146,6 +186,10 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 
 		if (o->action != OVERRIDE_ENFORCE) {
 			*why = "only an enforce override takes mx patterns";
+			return -1;
+		}
+		if (!ascii_only(tok)) {
+			*why = "write override names in A-label form (xn--...)";
 			return -1;
 		}
 		if (domain_pattern_normalise(tok, strlen(tok), norm) != MT_OK) {
@@ -179,27 +223,16 @@ static int config_set(struct config *cfg, const char *k, char *v,
 	if (!strcmp(k, "cache_path"))
 		return v[0] == '/' ? set_path(cfg->cache_path,
 					      sizeof(cfg->cache_path), v) : -1;
-	if (!strcmp(k, "cache_size")) {
-		/* bytes, or with k/M/G suffix */
-		char num[32];
-		size_t n = strlen(v);
-		int64_t mult = 1;
+	if (!strcmp(k, "cache_size") || !strcmp(k, "cache_max_size")) {
+		size_t *dst = !strcmp(k, "cache_size") ? &cfg->cache_size
+						       : &cfg->cache_max_size;
 
-		if (n == 0 || n >= sizeof(num))
-			return -1;
-		memcpy(num, v, n + 1);
-		switch (num[n - 1]) {
-		case 'k': case 'K': mult = 1 << 10; num[n - 1] = 0; break;
-		case 'm': case 'M': mult = 1 << 20; num[n - 1] = 0; break;
-		case 'g': case 'G': mult = 1 << 30; num[n - 1] = 0; break;
-		default: break;
-		}
-		if (parse_int(num, 1, (int64_t)16 << 30, &x) != 0 ||
-		    x * mult < (1 << 20) || x * mult > ((int64_t)16 << 30)) {
-			*why = "cache_size must be between 1M and 16G";
+		if (parse_size(v, dst) != 0) {
+			*why = !strcmp(k, "cache_size") ?
+				"cache_size must be between 1M and 16G" :
+				"cache_max_size must be between 1M and 16G";
 			return -1;
 		}
-		cfg->cache_size = (size_t)(x * mult);
 		return 0;
 	}
 	if (!strcmp(k, "txt_check_interval"))

@@ -29,7 +29,8 @@ struct config_override {
 
 struct config {
 	char cache_path[CONFIG_PATH_MAX];
-	size_t cache_size;		/* bytes */
+	size_t cache_size;		/* bytes, of a new file */
+	size_t cache_max_size;		/* bytes: the file grows up to this */
 	int64_t txt_check_interval;	/* seconds */
 	int64_t negative_ttl;		/* seconds */
 	int64_t fetch_timeout_ms;	/* total; connect is min(total, 5 s) */

@@ -36,44 +36,44 @@ enum dane_state dane_state_of(bool mx_secure, bool mx_listed, bool tlsa_secure,
 
 enum verdict decide(bool have_policy, enum policy_mode mode, const char *mx,
 		    uint32_t mx_len, const char *host, enum dane_state dane,
-		    const char **reason)
+		    enum mt_reason *reason)
 {
-	const char *dummy;
+	enum mt_reason dummy;
 
 	if (reason == NULL)
 		reason = &dummy;
 	if (!have_policy) {
-		*reason = "no-policy";
+		*reason = R_NO_POLICY;
 		return VERDICT_NONE;
 	}
 	switch (mode) {
 	case POLICY_MODE_NONE:
-		*reason = "mode-none";
+		*reason = R_MODE_NONE;
 		return VERDICT_NONE;
 	case POLICY_MODE_TESTING:
 		if (dane == DANE_USABLE) {
-			*reason = "dane";
+			*reason = R_DANE;
 			return VERDICT_DANE;
 		}
-		*reason = policy_mx_matches(mx, mx_len, host) ? "testing" :
-								 "testing-mx-mismatch";
+		*reason = policy_mx_matches(mx, mx_len, host) ? R_TESTING :
+								 R_TESTING_MX_MISMATCH;
 		return VERDICT_REPORT_ONLY;
 	case POLICY_MODE_ENFORCE:
 		if (dane == DANE_USABLE) {
-			*reason = "dane";
+			*reason = R_DANE;
 			return VERDICT_DANE;
 		}
 		if (policy_mx_matches(mx, mx_len, host)) {
-			*reason = "mx-match";
+			*reason = R_MX_MATCH;
 			return VERDICT_REQUIRE_TLS;
 		}
-		*reason = "mx-mismatch";
+		*reason = R_MX_MISMATCH;
 		return VERDICT_REFUSE_MX;
 	}
 	/* A mode outside the enum (a corrupt entry, a future value): never
 	 * "none", which would send in clear where a policy exists.  Held to
 	 * enforce, DANE not consulted. */
-	*reason = "mode-invalid";
+	*reason = R_MODE_INVALID;
 	return policy_mx_matches(mx, mx_len, host) ? VERDICT_REQUIRE_TLS :
 						     VERDICT_REFUSE_MX;
 }

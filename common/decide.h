@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "reason.h"
 
 enum verdict {
 	VERDICT_NONE = 0,
@@ -24,12 +25,12 @@ enum dane_state {
 	DANE_USABLE = 1,   /* DNSSEC-validated TLSA and the host MTA does DANE */
 };
 
-/* have_policy false -> VERDICT_NONE.  mx must be normalised.  *reason gets a
- * static string from a closed vocabulary ("no-policy", "mode-none",
- * "mx-match", "mx-mismatch", "testing", "dane"). */
+/* have_policy false -> VERDICT_NONE.  mx must be normalised.  *reason
+ * (may be NULL) gets R_NO_POLICY, R_MODE_NONE, R_MX_MATCH, R_MX_MISMATCH,
+ * R_TESTING, R_TESTING_MX_MISMATCH, R_DANE or R_MODE_INVALID. */
 enum verdict decide(bool have_policy, enum policy_mode mode, const char *mx,
 		    uint32_t mx_len, const char *host, enum dane_state dane,
-		    const char **reason);
+		    enum mt_reason *reason);
 
 /* RFC 7672 §2.2.1: DNSSEC-validated TLSA records (n_tlsa of them) make DANE
  * usable for an MX host only when the MX RRset that named the host was

@@ -4,12 +4,12 @@
  *
  * Normal form: A-labels, lower case, LDH labels of 1..63 octets, no
  * trailing dot, at most 253 octets.  Input with non-ASCII octets is taken
- * as UTF-8 U-labels and converted with libidn2 (IDNA2008, non-transitional);
- * anything libidn2 refuses is invalid.  Input is untrusted: lengths are
+ * as UTF-8 U-labels and converted by domain_idna_to_ascii() (idna.c:
+ * libidn2, IDNA2008, non-transitional; anything libidn2 refuses is
+ * invalid).  The loadable module's decision path links idna_none.c instead,
+ * which answers MT_ENOTSUP: such a name is handed to the network half.  Input is untrusted: lengths are
  * checked before any copy, NUL bytes inside the input are invalid.
  */
-#include <idn2.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "domain.h"
@@ -59,7 +59,7 @@ static int ascii_normalise(const char *in, size_t len, char *out)
 int domain_normalise(const char *in, size_t len, char *out)
 {
 	char tmp[4 * DOMAIN_BUFSZ];
-	char *alabel = NULL;
+	char alabel[4 * DOMAIN_BUFSZ];
 	int ascii = 1, rc;
 
 	if (in == NULL || out == NULL)
@@ -83,18 +83,13 @@ int domain_normalise(const char *in, size_t len, char *out)
 
 	memcpy(tmp, in, len);
 	tmp[len] = '\0';
-	rc = idn2_to_ascii_8z(tmp, &alabel,
-			      IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK || alabel == NULL) {
-		free(alabel);
-		return MT_EPARSE;
-	}
+	rc = domain_idna_to_ascii(tmp, alabel, sizeof(alabel));
+	if (rc != MT_OK)
+		return rc;
 	len = strlen(alabel);
 	if (len > 0 && alabel[len - 1] == '.')
 		len--;
-	rc = len > DOMAIN_MAX ? MT_ETOOBIG : ascii_normalise(alabel, len, out);
-	free(alabel);	/* allocated by libidn2 */
-	return rc;
+	return len > DOMAIN_MAX ? MT_ETOOBIG : ascii_normalise(alabel, len, out);
 }
 
 int domain_pattern_normalise(const char *in, size_t len, char *out)

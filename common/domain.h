@@ -15,7 +15,8 @@
 
 /* Normalise in[0..len) into out (DOMAIN_BUFSZ bytes).  One trailing dot is
  * accepted and dropped.  Returns MT_OK, MT_EPARSE (not a valid host name),
- * MT_ETOOBIG. */
+ * MT_ETOOBIG, MT_ENOTSUP (non-ASCII input in a build without IDNA: the
+ * module's decision path). */
 int domain_normalise(const char *in, size_t len, char *out);
 
 /* Normalise an mx pattern: a domain, optionally prefixed by "*." (the
@@ -25,5 +26,10 @@ int domain_pattern_normalise(const char *in, size_t len, char *out);
 /* Both arguments already normalised.  RFC 8461 §4.1: exact match, or a
  * "*.rest" pattern matching "label.rest" with exactly one non-empty label. */
 bool domain_pattern_match(const char *pattern, const char *host);
+
+/* UTF-8 name (NUL-terminated) -> A-labels into out (outsz bytes).  MT_OK,
+ * MT_EPARSE (refused by IDNA2008), MT_ETOOBIG, MT_ENOTSUP (no IDNA in this
+ * build).  idna.c (libidn2) or idna_none.c. */
+int domain_idna_to_ascii(const char *in, char *out, size_t outsz);
 
 #endif

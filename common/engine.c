@@ -3,34 +3,24 @@
  * over the DNS (dns.c), the HTTPS fetch (fetch.c) and the shared cache
  * (cache.c).
  *
- * The rules, in the order engine_policy() applies them:
+ * The decisions are the pure steps of rules.c (their rules are listed
+ * there); this file does the I/O around them:
  *
- *  1. A per-domain override from the configuration wins (operator's word).
- *  2. A cached policy is used until fetched + max_age (§5).  Its TXT id is
- *     re-checked every txt_check_interval (every minute with
- *     ENGINE_RECHECK_SOON, asked before mail is deferred or failed for the
- *     policy, §5.1); a new id triggers a refetch
- *     (§5.1 "Policy Discovery"); a failed refetch keeps the cached policy
- *     (§5: a cached policy is never replaced by "nothing" before it
- *     expires).  A missing TXT record does not remove it either (§10.2
- *     treats DNS as attacker-controlled).
- *  3. A fresh negative entry ("no policy", negative_ttl) answers without the
- *     network, so a domain without MTA-STS costs one TXT query per interval
- *     per host, not one per delivery.
- *  4. Otherwise: TXT _mta-sts.<domain> (§3.1; NXDOMAIN/NODATA are final and
- *     cached negatively; SERVFAIL/timeout is temporary and never evicts), then
- *     the HTTPS fetch (§3.3).  A policy with mode none replaces a cached
- *     policy at once (§5).
- *  5. All network work for a domain happens under the cache's fetch lease:
- *     one process fetches, the others use what is cached, or wait (bounded)
- *     for the holder's answer.  Failures back off exponentially.
- *  6. No policy and no cached one -> no policy ("none"), never an error:
- *     availability of mail to domains without MTA-STS never depends on us.
- *  7. When the cache itself cannot be read (never opened, or a read that
- *     fails other than by a miss, e.g. a child that cannot re-attach), an
- *     enforce policy may be hidden in it: if the DNS fails, or the domain
- *     publishes an STSv1 TXT record and the fetch fails, the answer is
- *     MT_EPOLICY (defer), not "none".
+ *   override?  -> the operator's word, no I/O
+ *   cache_get  -> rules_plan         -> answer, or:
+ *   lease      -> one process does the network work for a domain; the
+ *                 others use what is cached, or wait (bounded) for the
+ *                 holder's answer
+ *   TXT lookup -> rules_after_txt    -> answer / confirm / store negative,
+ *                                       or:
+ *   fetch      -> rules_after_fetch  -> store the policy, or keep the
+ *                                       cached one and back off
+ *
+ * Every cache write is an operation that re-reads the entry under the
+ * writer lock (cache.h): a confirmation, a back-off or a negative answer
+ * never replaces a policy another process stored meanwhile.  When the
+ * cache refuses a store because it holds something newer or stronger
+ * (MT_EEXIST), the answer is read again from the cache.
  *
  * Nothing here blocks longer than dns_timeout + fetch_timeout (+ the lease
  * wait, itself bounded by the lease time).  A handle is per process and per
@@ -53,9 +43,9 @@
 #include "mem.h"
 #include "status.h"
 
-#define BACKOFF_MIN 60		/* seconds after the first failure */
-#define BACKOFF_MAX 3600
 #define LEASE_POLL_MS 20
+
+void (*engine_test_before_network)(const char *domain);
 
 struct engine {
 	struct config cfg;
@@ -63,26 +53,18 @@ struct engine {
 	int cache_rc;		/* why, when NULL */
 	struct dns *dns;	/* created on first use */
 	pid_t dns_pid;
+	unsigned open_flags;	/* ENGINE_OPEN_* */
 };
-
-static const char *const source_names[] = {
-	[SOURCE_CACHE] = "cache",
-	[SOURCE_FETCH] = "fetch",
-	[SOURCE_NEGATIVE] = "negative-cache",
-	[SOURCE_OVERRIDE] = "override",
-	[SOURCE_NONE] = "none",
-};
-
-const char *engine_source_str(enum engine_source s)
-{
-	if ((unsigned)s >= sizeof(source_names) / sizeof(source_names[0]))
-		return "unknown";
-	return source_names[s];
-}
 
 static int engine_open_cache(struct engine *e)
 {
-	e->cache_rc = cache_open(&e->cache, e->cfg.cache_path, e->cfg.cache_size);
+	struct cache_opts o;
+
+	o.size = e->cfg.cache_size;
+	o.max_size = e->cfg.cache_max_size;
+	o.flags = (e->open_flags & ENGINE_OPEN_NOCREATE) ?
+		CACHE_OPEN_NOCREATE : 0;
+	e->cache_rc = cache_open_opts(&e->cache, e->cfg.cache_path, &o);
 	if (e->cache_rc != MT_OK) {
 		e->cache = NULL;
 		log_msg(LOG_LVL_ERR,
@@ -94,6 +76,12 @@ static int engine_open_cache(struct engine *e)
 
 int engine_create(struct engine **out, const struct config *cfg)
 {
+	return engine_create_flags(out, cfg, 0);
+}
+
+int engine_create_flags(struct engine **out, const struct config *cfg,
+			unsigned open_flags)
+{
 	struct engine *e;
 	int rc;
 
@@ -102,6 +90,7 @@ int engine_create(struct engine **out, const struct config *cfg)
 	if (e == NULL)
 		return MT_ENOMEM;
 	e->cfg = *cfg;
+	e->open_flags = open_flags;
 	rc = fetch_global_init();
 	if (rc != MT_OK) {
 		mem_free(e);
@@ -109,7 +98,7 @@ int engine_create(struct engine **out, const struct config *cfg)
 	}
 	/* A cache that cannot be opened is not fatal: resolution goes on
 	 * without it, failing closed where an enforce policy may be hidden
-	 * (rule 7).  It is logged loudly. */
+	 * (rules.c rule 6).  It is logged loudly. */
 	engine_open_cache(e);
 	*out = e;
 	return MT_OK;
@@ -158,193 +147,101 @@ static struct dns *engine_dns(struct engine *e)
 	return e->dns;
 }
 
-void engine_policy_clear(struct engine_policy *p)
-{
-	if (p == NULL)
-		return;
-	mem_free(p->mx);
-	memset(p, 0, sizeof(*p));
-}
-
-static void result_none(struct engine_policy *out, enum engine_source src,
-			const char *reason)
-{
-	memset(out, 0, sizeof(*out));
-	out->have_policy = false;
-	out->mode = POLICY_MODE_NONE;
-	out->source = src;
-	out->reason = reason;
-}
-
-/* Move a cached policy entry into *out (takes the mx blob). */
-static void result_from_entry(struct engine_policy *out, struct cache_entry *ce,
-			      enum engine_source src, const char *reason)
-{
-	memset(out, 0, sizeof(*out));
-	out->have_policy = true;
-	out->mode = (enum policy_mode)ce->mode;
-	memcpy(out->id, ce->id, sizeof(out->id));
-	out->id[TXT_ID_MAX] = '\0';
-	out->max_age = ce->max_age;
-	out->expires = ce->expires;
-	out->n_mx = ce->n_mx;
-	out->mx_len = ce->mx_len;
-	out->mx = ce->mx;
-	ce->mx = NULL;
-	ce->n_mx = ce->mx_len = 0;
-	out->source = src;
-	out->reason = reason;
-}
-
-static int result_from_override(struct engine_policy *out,
-				const struct config_override *o)
-{
-	memset(out, 0, sizeof(*out));
-	out->source = SOURCE_OVERRIDE;
-	out->reason = "override";
-	switch (o->action) {
-	case OVERRIDE_NONE:
-		out->have_policy = false;
-		out->mode = POLICY_MODE_NONE;
-		return MT_OK;
-	case OVERRIDE_TESTING:
-		/* Downgrade to testing: keep reporting, never block. */
-		out->have_policy = true;
-		out->mode = POLICY_MODE_TESTING;
-		return MT_OK;
-	case OVERRIDE_ENFORCE:
-		out->have_policy = true;
-		out->mode = POLICY_MODE_ENFORCE;
-		out->mx = mem_alloc(o->mx_len);
-		if (out->mx == NULL)
-			return MT_ENOMEM;
-		memcpy(out->mx, o->mx, o->mx_len);
-		out->mx_len = o->mx_len;
-		out->n_mx = o->n_mx;
-		snprintf(out->id, sizeof(out->id), "override");
-		return MT_OK;
-	}
-	return MT_EINTERNAL;
-}
-
-static int64_t backoff_for(uint32_t fails)
-{
-	int64_t b = BACKOFF_MIN;
-
-	while (fails > 1 && b < BACKOFF_MAX) {
-		b *= 2;
-		fails--;
-	}
-	return b < BACKOFF_MAX ? b : BACKOFF_MAX;
-}
-
-/* Write back an entry; a cache failure is logged, never fatal: the answer
- * just computed is still right for this delivery. */
-static void engine_store(struct engine *e, const struct cache_entry *ce)
-{
-	int rc;
-
-	if (e->cache == NULL)
-		return;
-	rc = cache_put(e->cache, ce);
-	if (rc != MT_OK)
-		log_msg(LOG_LVL_WARN, "event=cache-write-failed domain=%s error=\"%s\"",
-			ce->domain, mt_strerror(rc));
-}
-
-/* Record a failed refresh: back off, keep whatever answer the entry has. */
-static void note_failure(struct engine *e, struct cache_entry *ce, int64_t now,
-			 bool blind)
-{
-	ce->fail_count++;
-	ce->retry_after = now + backoff_for(ce->fail_count);
-	/* Blind (the entry could not be read): a back-off entry written now
-	 * would replace what may be an enforce policy with "none, backing
-	 * off".  Leave the slot alone; every delivery defers and retries. */
-	if (!blind)
-		engine_store(e, ce);
-}
-
-/* The TXT step.  Returns MT_OK with *txt filled, MT_ENOTFOUND when the
- * domain has no (usable) STSv1 record (final), MT_ETEMP on a temporary DNS
- * failure. */
-static int lookup_txt(struct engine *e, const char *domain,
-		      struct sts_txt *txt, const char **why)
+/* The TXT step.  TXT_FOUND with *txt filled, TXT_ABSENT (final), TXT_TEMP;
+ * *why says which.  MT_ENOMEM is returned in *rc. */
+static enum txt_result lookup_txt(struct engine *e, const char *domain,
+				  struct sts_txt *txt, enum mt_reason *why,
+				  int *rc)
 {
 	char name[DOMAIN_BUFSZ + 16];
 	struct dns_txt t;
 	struct dns *d;
-	int rc;
+	enum txt_result res;
 
+	*rc = MT_OK;
 	d = engine_dns(e);
 	if (d == NULL) {
-		*why = "dns-unavailable";
-		return MT_ETEMP;
+		*why = R_DNS_UNAVAILABLE;
+		return TXT_TEMP;
 	}
-	/* The name fits: domain <= 253, but "_mta-sts." + 253 may exceed a DNS
-	 * name; then the domain cannot have a record. */
-	if ((size_t)snprintf(name, sizeof(name), "_mta-sts.%s", domain) > DOMAIN_MAX) {
-		*why = "no-txt";
-		return MT_ENOTFOUND;
+	/* "_mta-sts." + 253 octets may exceed a DNS name: then the domain
+	 * cannot have a record. */
+	if ((size_t)snprintf(name, sizeof(name), "_mta-sts.%s", domain) >
+	    DOMAIN_MAX) {
+		*why = R_NO_TXT;
+		return TXT_ABSENT;
 	}
 	memset(&t, 0, sizeof(t));
-	rc = dns_txt(d, name, &t);
-	if (rc != MT_OK) {
-		*why = "dns-error";
-		return rc == MT_ENOMEM ? MT_ENOMEM : MT_ETEMP;
+	if (dns_txt(d, name, &t) != MT_OK) {
+		dns_txt_clear(&t);
+		*why = R_DNS_ERROR;
+		return TXT_TEMP;
 	}
 	switch (t.status) {
-	case DNS_ANSWER:
-		rc = txt_sts_select((const char *const *)t.rec, t.len, t.n, txt,
-				    NULL);
-		if (rc == MT_OK) {
-			*why = "txt-ok";
+	case DNS_ANSWER: {
+		int r = txt_sts_select((const char *const *)t.rec, t.len, t.n,
+				       txt, NULL);
+
+		if (r == MT_OK) {
+			*why = R_NONE;
+			res = TXT_FOUND;
+		} else if (r == MT_ENOMEM) {
+			*rc = MT_ENOMEM;
+			*why = R_DNS_ERROR;
+			res = TXT_TEMP;
 		} else {
-			/* §3.1: not exactly one valid STSv1 record = no policy */
-			*why = rc == MT_ENOTFOUND ? "no-txt" : "txt-invalid";
-			rc = MT_ENOTFOUND;
+			/* §3.1: not exactly one valid STSv1 record */
+			*why = r == MT_ENOTFOUND ? R_NO_TXT : R_TXT_INVALID;
+			res = TXT_ABSENT;
 		}
 		break;
+	}
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
-		*why = "no-txt";
-		rc = MT_ENOTFOUND;
+		*why = R_NO_TXT;
+		res = TXT_ABSENT;
 		break;
 	case DNS_TEMPFAIL:
 	default:
-		*why = t.sec == DNS_SEC_BOGUS ? "dns-bogus" : "dns-tempfail";
-		rc = MT_ETEMP;
+		*why = t.sec == DNS_SEC_BOGUS ? R_DNS_BOGUS : R_DNS_TEMPFAIL;
+		res = TXT_TEMP;
 		break;
 	}
 	dns_txt_clear(&t);
-	return rc;
+	return res;
 }
 
-/* The fetch step: policy into *pol.  MT_OK, MT_EFETCH (*why set), MT_ENOMEM. */
+/* The fetch step: policy into *pol.  MT_OK, MT_EFETCH (*why set),
+ * MT_ENOMEM (a local allocation, never the server's doing). */
 static int fetch_and_parse(struct engine *e, const char *domain,
-			   struct policy *pol, const char **why)
+			   struct policy *pol, enum mt_reason *why)
 {
 	struct fetch_opts fo;
 	struct fetch_result fr;
+	const char *type;
 	int rc;
 
 	memset(&fo, 0, sizeof(fo));
 	fo.ca_file = e->cfg.ca_file[0] ? e->cfg.ca_file : NULL;
 	fo.total_timeout_ms = (long)e->cfg.fetch_timeout_ms;
-	fo.connect_timeout_ms = fo.total_timeout_ms < 5000 ? fo.total_timeout_ms : 5000;
+	fo.connect_timeout_ms = fo.total_timeout_ms < 5000 ?
+		fo.total_timeout_ms : 5000;
 	memset(&fr, 0, sizeof(fr));
 	rc = fetch_policy(domain, &fo, &fr);
 	if (rc != MT_OK) {
 		fetch_result_clear(&fr);
-		*why = "fetch-internal";
+		*why = R_FETCH_INTERNAL;
 		return rc == MT_ENOMEM ? MT_ENOMEM : MT_EFETCH;
 	}
 	if (fr.err != FETCH_OK) {
+		type = fetch_error_tlsrpt(fr.err);
 		log_msg(LOG_LVL_WARN,
-			"event=fetch-failed domain=%s error=%s result_type=%s detail=\"%s\"",
-			domain, fetch_error_str(fr.err),
-			fetch_error_tlsrpt(fr.err), fr.detail);
-		*why = fetch_error_tlsrpt(fr.err);
+			"event=fetch-failed domain=%s error=%s result_type=%s "
+			"detail=\"%s\"", domain, fetch_error_str(fr.err), type,
+			fr.detail);
+		*why = reason_from_str(type);
+		if (*why == R_COUNT_)
+			*why = R_STS_POLICY_FETCH_ERROR;
 		fetch_result_clear(&fr);
 		return MT_EFETCH;
 	}
@@ -353,269 +250,315 @@ static int fetch_and_parse(struct engine *e, const char *domain,
 	if (rc == MT_ENOMEM)
 		return rc;
 	if (rc != MT_OK) {
-		log_msg(LOG_LVL_WARN,
-			"event=policy-invalid domain=%s result_type=sts-policy-invalid",
-			domain);
-		*why = "sts-policy-invalid";
+		log_msg(LOG_LVL_WARN, "event=policy-invalid domain=%s "
+			"result_type=sts-policy-invalid", domain);
+		*why = R_STS_POLICY_INVALID;
 		return MT_EFETCH;
 	}
 	return MT_OK;
 }
 
-/* Wait (bounded) for the lease holder to finish, then read the cache once
- * more.  Returns MT_OK with *ce refreshed, or MT_ENOTFOUND. */
-static int wait_for_holder(struct engine *e, const char *domain,
-			   struct cache_entry *ce)
+/* One lookup in progress: what the cache said (answer.h), the flags. */
+struct lookup {
+	struct engine *e;
+	unsigned flags;
+	struct answer_ctx a;
+};
+
+static bool may_write(const struct lookup *l)
 {
-	int64_t deadline = clock_mono_ms() + e->cfg.lease_time * 1000;
+	return l->e->cache != NULL && !(l->flags & ENGINE_NO_STORE);
+}
+
+/* Read the domain's entry into l->a. */
+static int read_entry(struct lookup *l)
+{
+	struct engine *e = l->e;
+
+	if (e->cache == NULL && e->cache_rc != MT_OK &&
+	    !(e->open_flags & ENGINE_OPEN_NOCREATE))
+		engine_open_cache(e);	/* the operator may have fixed it */
+	return answer_read(&l->a, e->cache,
+			   (e->open_flags & ENGINE_OPEN_NOCREATE) &&
+			   e->cache_rc == MT_ENOTFOUND);
+}
+
+static void set_in(struct lookup *l, int64_t now)
+{
+	answer_set_in(&l->a, l->flags, now, l->e->cfg.txt_check_interval);
+}
+
+static int answer(struct lookup *l, const struct rules_out *r,
+		  struct engine_policy *out)
+{
+	return answer_act(&l->a, r, out);
+}
+
+/* The cache holds something newer or stronger than what we wanted to
+ * write: answer from it, without the network. */
+static int answer_from_cache(struct lookup *l, struct engine_policy *out)
+{
+	struct rules_out r;
+	unsigned flags = l->flags;
+	int rc;
+
+	if ((rc = read_entry(l)) != MT_OK)
+		return rc;
+	l->flags = ENGINE_NO_NETWORK;
+	set_in(l, clock_now());
+	rules_plan(&l->a.in, &r);
+	l->flags = flags;
+	return answer(l, &r, out);
+}
+
+static void note_failure(struct lookup *l, const char *id)
+{
+	int rc;
+
+	if (!may_write(l))
+		return;
+	rc = cache_note_failure(l->e->cache, l->a.domain, id ? id : "",
+				l->a.in.now, RULES_BACKOFF_MIN,
+				RULES_BACKOFF_MAX, NULL);
+	if (rc != MT_OK)
+		log_msg(LOG_LVL_WARN, "event=cache-write-failed domain=%s "
+			"op=backoff error=\"%s\"", l->a.domain, mt_strerror(rc));
+}
+
+/* Wait (bounded) for the lease holder to finish, then answer from the
+ * cache when it holds an answer now. */
+static int wait_for_holder(struct lookup *l, struct engine_policy *out)
+{
+	int64_t deadline = clock_mono_ms() + l->e->cfg.lease_time * 1000;
 	struct timespec ts = { 0, LEASE_POLL_MS * 1000000L };
-	int rc = MT_ENOTFOUND;
+	struct rules_out r;
 
 	while (clock_mono_ms() < deadline) {
 		nanosleep(&ts, NULL);
-		cache_entry_clear(ce);
-		rc = cache_get(e->cache, domain, ce);
-		if (rc != MT_OK)
+		if (read_entry(l) != MT_OK || !l->a.have_entry)
 			continue;
-		if (ce->lease_deadline == 0 || ce->lease_pid == 0 ||
-		    (ce->lease_pid > 0 && kill(ce->lease_pid, 0) != 0 &&
+		if (l->a.ce.lease_deadline == 0 || l->a.ce.lease_pid == 0 ||
+		    (l->a.ce.lease_pid > 0 && kill(l->a.ce.lease_pid, 0) != 0 &&
 		     errno == ESRCH))
-			return MT_OK;
+			break;
 	}
+	set_in(l, clock_now());
+	l->a.in.flags = ENGINE_NO_NETWORK;
+	rules_plan(&l->a.in, &r);
+	if (r.act == ACT_NONE && r.source != SOURCE_NEGATIVE)
+		r.reason = R_FETCH_IN_PROGRESS;
+	return answer(l, &r, out);
+}
+
+/* Store a fetched policy (pol's mx is taken). */
+static int store_policy(struct lookup *l, struct policy *pol, const char *id,
+			struct engine_policy *out)
+{
+	struct cache_entry ne;
+	int rc;
+
+	memset(&ne, 0, sizeof(ne));
+	memcpy(ne.domain, l->a.domain, sizeof(ne.domain));
+	ne.kind = CACHE_POLICY;
+	ne.mode = (uint8_t)pol->mode;
+	ne.max_age = pol->max_age;
+	ne.fetched = l->a.in.now;
+	ne.expires = l->a.in.now + (int64_t)pol->max_age;
+	ne.txt_checked = l->a.in.now;
+	snprintf(ne.id, sizeof(ne.id), "%s", id);
+	ne.n_mx = pol->n_mx;
+	ne.mx_len = pol->mx_len;
+	ne.mx = pol->mx;
+	if (may_write(l)) {
+		rc = cache_put(l->e->cache, &ne);
+		if (rc == MT_EEXIST) {
+			/* Another process stored a newer fetch. */
+			return answer_from_cache(l, out);
+		}
+		if (rc != MT_OK)
+			log_msg(LOG_LVL_WARN,
+				"event=cache-write-failed domain=%s op=policy "
+				"error=\"%s\"", l->a.domain, mt_strerror(rc));
+	}
+	return answer_from_entry(out, &ne, SOURCE_FETCH,
+				 ne.mode == POLICY_MODE_NONE ? R_MODE_NONE
+							     : R_FETCHED);
+}
+
+static int store_negative(struct lookup *l, enum mt_reason why,
+			  struct engine_policy *out)
+{
+	struct cache_entry ne;
+	int rc;
+
+	if (may_write(l)) {
+		memset(&ne, 0, sizeof(ne));
+		memcpy(ne.domain, l->a.domain, sizeof(ne.domain));
+		ne.kind = CACHE_NEGATIVE;
+		ne.mode = POLICY_MODE_NONE;
+		ne.fetched = l->a.in.now;
+		ne.expires = l->a.in.now + l->e->cfg.negative_ttl;
+		ne.txt_checked = l->a.in.now;
+		rc = cache_put(l->e->cache, &ne);
+		if (rc == MT_EEXIST) {
+			/* A policy arrived meanwhile (or the entry is lost):
+			 * "no record" never replaces it (§10.2). */
+			return answer_from_cache(l, out);
+		}
+		if (rc != MT_OK)
+			log_msg(LOG_LVL_WARN,
+				"event=cache-write-failed domain=%s "
+				"op=negative error=\"%s\"", l->a.domain,
+				mt_strerror(rc));
+	}
+	answer_none(out, SOURCE_FETCH, why);
+	return MT_OK;
+}
+
+static int confirm(struct lookup *l, struct engine_policy *out,
+		   const struct rules_out *r)
+{
+	int rc;
+
+	if (may_write(l)) {
+		rc = cache_confirm(l->e->cache, l->a.domain, l->a.ce.id,
+				   l->a.in.now);
+		if (rc == MT_EEXIST || rc == MT_ENOTFOUND)
+			return answer_from_cache(l, out);
+		if (rc != MT_OK)
+			log_msg(LOG_LVL_WARN,
+				"event=cache-write-failed domain=%s "
+				"op=confirm error=\"%s\"", l->a.domain,
+				mt_strerror(rc));
+	}
+	return answer(l, r, out);
+}
+
+/* The network part, lease held when there is one. */
+static int resolve(struct lookup *l, struct engine_policy *out)
+{
+	struct rules_out r;
+	struct sts_txt txt;
+	struct policy pol;
+	enum txt_result t;
+	enum mt_reason why = R_NONE;
+	const char *id;
+	int rc;
+
+	memset(&txt, 0, sizeof(txt));
+	t = lookup_txt(l->e, l->a.domain, &txt, &why, &rc);
+	if (rc != MT_OK)
+		return rc;
+	rules_after_txt(&l->a.in, t, t == TXT_FOUND ? txt.id : NULL, why, &r);
+	if (r.note_failure)
+		note_failure(l, "");
+	switch (r.act) {
+	case ACT_CONFIRM:
+	case ACT_KEEP_NO_TXT:
+		return confirm(l, out, &r);
+	case ACT_STORE_NEGATIVE:
+		return store_negative(l, r.reason, out);
+	case ACT_FETCH:
+		break;
+	default:
+		return answer(l, &r, out);
+	}
+	/* A refresh without a TXT answer renews under the cached id. */
+	id = t == TXT_FOUND ? txt.id : l->a.ce.id;
+	memset(&pol, 0, sizeof(pol));
+	rc = fetch_and_parse(l->e, l->a.domain, &pol, &why);
+	if (rc == MT_ENOMEM) {
+		policy_clear(&pol);
+		return rc;
+	}
+	rules_after_fetch(&l->a.in, rc == MT_OK, why, &r);
+	if (r.note_failure)
+		note_failure(l, id);
+	if (r.act == ACT_STORE_POLICY)
+		rc = store_policy(l, &pol, id, out);
+	else
+		rc = answer(l, &r, out);
+	policy_clear(&pol);
 	return rc;
 }
 
 int engine_policy(struct engine *e, const char *domain_in, unsigned flags,
 		  struct engine_policy *out)
 {
-	char domain[DOMAIN_BUFSZ];
 	const struct config_override *ov;
-	struct cache_entry ce;
-	struct sts_txt txt;
-	struct policy pol;
-	const char *why = NULL;
-	bool have_entry = false, usable = false, leased = false;
-	bool blind = false;	/* the cache could not be read (rule 7) */
-	int64_t now, interval = e->cfg.txt_check_interval;
+	struct lookup l;
+	struct rules_out r;
+	bool leased = false;
 	int rc;
 
-	memset(&ce, 0, sizeof(ce));
-	memset(&pol, 0, sizeof(pol));
-	result_none(out, SOURCE_NONE, "no-policy");
+	memset(out, 0, sizeof(*out));
+	answer_none(out, SOURCE_NONE, R_NO_POLICY);
 	if (domain_in == NULL)
 		return MT_EINVAL;
-	rc = domain_normalise(domain_in, strlen(domain_in), domain);
+	/* RFC 8461 §3.4 applies to domain names: an address literal has no
+	 * policy, and mail to it must not wait on one. */
+	if (answer_is_address_literal(domain_in)) {
+		out->reason = R_ADDRESS_LITERAL;
+		return MT_OK;
+	}
+	memset(&l, 0, sizeof(l));
+	l.e = e;
+	l.flags = flags;
+	rc = domain_normalise(domain_in, strlen(domain_in), l.a.domain);
 	if (rc != MT_OK)
 		return MT_EPARSE;
 
-	ov = config_override_find(&e->cfg, domain);
+	ov = config_override_find(&e->cfg, l.a.domain);
 	if (ov)
-		return result_from_override(out, ov);
+		return answer_from_override(out, ov);
 
-	now = clock_now();
-	if (e->cache == NULL && e->cache_rc != MT_OK)
-		engine_open_cache(e);	/* the operator may have fixed it */
-	if (e->cache) {
-		rc = cache_get(e->cache, domain, &ce);
-		if (rc == MT_OK)
-			have_entry = true;
-		else if (rc == MT_ENOMEM)
-			return rc;
-		else if (rc != MT_ENOTFOUND) {
-			blind = true;
-			log_msg(LOG_LVL_ERR,
-				"event=cache-read-failed domain=%s error=\"%s\"",
-				domain, mt_strerror(rc));
-		}
-	}
-	if (e->cache == NULL)
-		blind = true;
-	if (!have_entry) {
-		memset(&ce, 0, sizeof(ce));
-		snprintf(ce.domain, sizeof(ce.domain), "%s", domain);
-	}
-	usable = have_entry && ce.kind == CACHE_POLICY && now < ce.expires;
-
-	/* Rule 2: a fresh cached policy whose id was confirmed recently.
-	 * Before mail is deferred or failed for it, "recently" is a minute
-	 * (§5.1); the back-off below still spaces failing re-checks. */
-	if ((flags & ENGINE_RECHECK_SOON) && interval > ENGINE_RECHECK_MIN)
-		interval = ENGINE_RECHECK_MIN;
-	if (usable && !(flags & (ENGINE_RECHECK | ENGINE_FORCE)) &&
-	    now - ce.txt_checked < interval) {
-		result_from_entry(out, &ce, SOURCE_CACHE, "cached");
+	if ((rc = read_entry(&l)) != MT_OK)
 		goto out;
-	}
-	/* Rule 3: a fresh negative answer. */
-	if (have_entry && ce.kind == CACHE_NEGATIVE && now < ce.expires &&
-	    !(flags & (ENGINE_RECHECK | ENGINE_FORCE))) {
-		result_none(out, SOURCE_NEGATIVE, "no-policy");
-		goto out;
-	}
-	if (flags & ENGINE_NO_NETWORK) {
-		if (usable)
-			result_from_entry(out, &ce, SOURCE_CACHE, "cached");
-		else
-			result_none(out, SOURCE_NONE, "not-cached");
-		goto out;
-	}
-	/* Back-off after failures: keep what we have, do not hammer. */
-	if (have_entry && now < ce.retry_after &&
-	    !(flags & (ENGINE_RECHECK | ENGINE_FORCE))) {
-		if (usable)
-			result_from_entry(out, &ce, SOURCE_CACHE, "cached-backoff");
-		else
-			result_none(out, SOURCE_NONE, "backoff");
+	set_in(&l, clock_now());
+	rules_plan(&l.a.in, &r);
+	if (r.act != ACT_LOOKUP_TXT) {
+		rc = answer(&l, &r, out);
 		goto out;
 	}
 
-	/* Rule 5: one process does the network work.  Not when the entry is
-	 * unreadable: taking the lease would repair (erase) the damaged slot
-	 * that may still be an enforce policy; only a fetched policy or a
-	 * final "no record" may replace it. */
-	if (e->cache && !blind) {
-		rc = cache_lease(e->cache, domain, now, now + e->cfg.lease_time);
+	/* One process does the network work for a domain.  Taking the
+	 * lease never changes the entry's answer (a damaged entry becomes
+	 * a lost one, which still fails closed). */
+	if (may_write(&l)) {
+		rc = cache_lease(e->cache, l.a.domain, l.a.in.now,
+				 l.a.in.now + e->cfg.lease_time);
 		if (rc == MT_EBUSY) {
-			rc = MT_OK;	/* an answer, not an error */
-			if (usable) {
-				result_from_entry(out, &ce, SOURCE_CACHE, "cached");
+			if (!rules_blind(&l.a.in) &&
+			    rules_usable(l.a.in.ce, l.a.in.now)) {
+				rc = answer_from_entry(out, &l.a.ce,
+						       SOURCE_CACHE, R_CACHED);
 				goto out;
 			}
-			if (wait_for_holder(e, domain, &ce) == MT_OK) {
-				now = clock_now();
-				if (ce.kind == CACHE_POLICY && now < ce.expires) {
-					result_from_entry(out, &ce, SOURCE_CACHE,
-							  "cached");
-					goto out;
-				}
-				if (ce.kind == CACHE_NEGATIVE && now < ce.expires) {
-					result_none(out, SOURCE_NEGATIVE, "no-policy");
-					goto out;
-				}
-			}
-			result_none(out, SOURCE_NONE, "fetch-in-progress");
+			rc = wait_for_holder(&l, out);
 			goto out;
 		}
 		leased = rc == MT_OK;
 		/* Any other lease error: go on without it (availability). */
-	}
-
-	rc = lookup_txt(e, domain, &txt, &why);
-	if (rc == MT_ENOMEM)
-		goto out;
-	if (rc == MT_ETEMP) {
-		/* Temporary: never evicts (§5); back off, so a broken name
-		 * server is asked once per back-off period, not per delivery. */
-		if (!have_entry)
-			ce.kind = CACHE_EMPTY;
-		note_failure(e, &ce, now, blind);
-		if (usable) {
-			result_from_entry(out, &ce, SOURCE_CACHE, "cached-dns-tempfail");
-			rc = MT_OK;
-		} else if (blind) {
-			/* Rule 7: a cache we cannot read may hide an enforce
-			 * policy, and we cannot learn whether one exists. */
-			rc = MT_EPOLICY;
-			out->reason = "cache-unavailable";
-		} else {
-			result_none(out, SOURCE_NONE, why);
-			rc = MT_OK;
+		if (leased) {
+			/* What another process stored before we got the
+			 * lease is what we start from. */
+			if ((rc = read_entry(&l)) != MT_OK)
+				goto out;
+			set_in(&l, l.a.in.now);
+			rules_plan(&l.a.in, &r);
+			if (r.act != ACT_LOOKUP_TXT) {
+				rc = answer(&l, &r, out);
+				goto out;
+			}
 		}
-		goto out;
 	}
-	if (rc == MT_ENOTFOUND) {
-		if (usable) {
-			/* §5 / §10.2: a cached policy outlives a missing
-			 * record until it expires. */
-			ce.txt_checked = now;
-			ce.fail_count = 0;
-			ce.retry_after = 0;
-			engine_store(e, &ce);
-			result_from_entry(out, &ce, SOURCE_CACHE, "cached-no-txt");
-		} else {
-			/* Rule 3: remember "no policy". */
-			mem_free(ce.mx);
-			ce.mx = NULL;
-			ce.n_mx = ce.mx_len = 0;
-			ce.kind = CACHE_NEGATIVE;
-			ce.mode = POLICY_MODE_NONE;
-			ce.fetched = now;
-			ce.expires = now + e->cfg.negative_ttl;
-			ce.txt_checked = now;
-			ce.id[0] = '\0';
-			ce.fail_count = 0;
-			ce.retry_after = 0;
-			engine_store(e, &ce);
-			result_none(out, SOURCE_FETCH, why);
-		}
-		rc = MT_OK;
-		goto out;
-	}
-
-	/* A valid TXT record.  Same id and a fresh policy: confirmed. */
-	if (usable && strcmp(txt.id, ce.id) == 0 && !(flags & ENGINE_FORCE)) {
-		ce.txt_checked = now;
-		ce.fail_count = 0;
-		ce.retry_after = 0;
-		engine_store(e, &ce);
-		result_from_entry(out, &ce, SOURCE_CACHE, "id-unchanged");
-		rc = MT_OK;
-		goto out;
-	}
-
-	rc = fetch_and_parse(e, domain, &pol, &why);
-	if (rc == MT_ENOMEM)
-		goto out;
-	if (rc != MT_OK) {
-		if (!have_entry)
-			ce.kind = CACHE_EMPTY;
-		note_failure(e, &ce, now, blind);
-		if (usable) {
-			/* §5: a failed refetch keeps the cached policy. */
-			result_from_entry(out, &ce, SOURCE_CACHE, "cached-fetch-failed");
-			rc = MT_OK;
-		} else if (blind) {
-			/* Rule 7. */
-			result_none(out, SOURCE_NONE, why);
-			out->reason = "cache-unavailable";
-			rc = MT_EPOLICY;
-		} else {
-			/* §5: no cached policy and no fetch: no policy. */
-			result_none(out, SOURCE_NONE, why);
-			rc = MT_OK;
-		}
-		goto out;
-	}
-
-	/* A new policy (mode none included: it replaces at once, §5). */
-	mem_free(ce.mx);
-	ce.kind = CACHE_POLICY;
-	ce.mode = (uint8_t)pol.mode;
-	ce.max_age = pol.max_age;
-	ce.fetched = now;
-	ce.expires = now + (int64_t)pol.max_age;
-	ce.txt_checked = now;
-	memcpy(ce.id, txt.id, sizeof(ce.id));
-	ce.fail_count = 0;
-	ce.retry_after = 0;
-	ce.n_mx = pol.n_mx;
-	ce.mx_len = pol.mx_len;
-	ce.mx = pol.mx;
-	pol.mx = NULL;
-	pol.n_mx = pol.mx_len = 0;
-	engine_store(e, &ce);
-	if (ce.mode == POLICY_MODE_NONE) {
-		result_from_entry(out, &ce, SOURCE_FETCH, "mode-none");
-		out->have_policy = false;
-	} else {
-		result_from_entry(out, &ce, SOURCE_FETCH, "fetched");
-	}
-	rc = MT_OK;
+	if (engine_test_before_network != NULL)
+		engine_test_before_network(l.a.domain);
+	rc = resolve(&l, out);
 out:
 	if (leased)
-		cache_unlease(e->cache, domain);
-	policy_clear(&pol);
-	cache_entry_clear(&ce);
+		cache_unlease(e->cache, l.a.domain);
+	cache_entry_clear(&l.a.ce);
 	return rc;
 }
 
@@ -628,7 +571,11 @@ int engine_decide(struct engine *e, const char *domain,
 	bool active;
 
 	out->verdict = VERDICT_NONE;
-	out->reason = "no-policy";
+	out->reason = R_NO_POLICY;
+	if (answer_is_address_literal(domain)) {
+		out->reason = R_ADDRESS_LITERAL;
+		return MT_OK;
+	}
 	if (domain_normalise(domain, strlen(domain), dom) != MT_OK)
 		return MT_EPARSE;
 	if (domain_normalise(mx_in, strlen(mx_in), mx) != MT_OK)
@@ -660,114 +607,119 @@ int engine_decide(struct engine *e, const char *domain,
 				     tl.status == DNS_ANSWER &&
 				     tl.sec == DNS_SEC_SECURE, tl.n);
 	}
-	out->verdict = decide(active, pol->mode, pol->mx, pol->mx_len, mx, dane,
-			      &out->reason);
-	log_msg(LOG_LVL_INFO,
-		"domain=%s mx=%s mode=%s policy_id=%s verdict=%s reason=%s source=%s",
-		dom, mx, policy_mode_str(pol->mode),
-		pol->id[0] ? pol->id : "-", verdict_str(out->verdict),
-		out->reason, engine_source_str(pol->source));
+	answer_decide(dom, mx, pol, dane, out);
 	return MT_OK;
 }
 
 struct refresh_list {
 	char (*names)[DOMAIN_BUFSZ];
-	bool *renew;		/* per name: renew (fetch) or re-check the id */
+	unsigned char *what;	/* per name: 1 renew, 2 re-check */
 	size_t n, cap;
-	int64_t horizon;	/* renew what expires before this */
-	int64_t check_by;	/* re-check ids due before this */
-	int64_t interval;	/* txt_check_interval */
+	int64_t now, refresh_before, interval, check_by;
+	bool nomem;
 };
 
 static int collect_due(const struct cache_entry *ce, void *arg)
 {
 	struct refresh_list *l = arg;
-
 	bool renew, recheck;
 
-	if (ce->kind != CACHE_POLICY)
-		return 0;
-	renew = ce->expires <= l->horizon;
-	recheck = ce->txt_checked + l->interval <= l->check_by;
+	rules_refresh_due(ce, l->now, l->refresh_before, l->interval,
+			  l->check_by, &renew, &recheck);
 	if (!renew && !recheck)
 		return 0;
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
 		void *p = mem_realloc(l->names, ncap * sizeof(*l->names));
 
-		if (p == NULL)
+		if (p == NULL) {
+			l->nomem = true;
 			return 1;
+		}
 		l->names = p;
-		p = mem_realloc(l->renew, ncap * sizeof(*l->renew));
-		if (p == NULL)
+		p = mem_realloc(l->what, ncap * sizeof(*l->what));
+		if (p == NULL) {
+			l->nomem = true;
 			return 1;
-		l->renew = p;
+		}
+		l->what = p;
 		l->cap = ncap;
 	}
 	memcpy(l->names[l->n], ce->domain, DOMAIN_BUFSZ);
 	l->names[l->n][DOMAIN_MAX] = '\0';
-	l->renew[l->n] = renew;
+	l->what[l->n] = renew ? 1 : 2;
 	l->n++;
 	return 0;
 }
 
-int engine_refresh(struct engine *e, unsigned *refreshed, unsigned *failed)
+int engine_refresh(struct engine *e, struct engine_refresh_counts *n)
 {
+	struct engine_refresh_counts cnt;
 	struct refresh_list l;
-	unsigned ok = 0, bad = 0;
 	int rc;
 
-	if (refreshed)
-		*refreshed = 0;
-	if (failed)
-		*failed = 0;
+	memset(&cnt, 0, sizeof(cnt));
+	if (n != NULL)
+		*n = cnt;
 	if (e->cache == NULL)
 		return e->cache_rc ? e->cache_rc : MT_EIO;
 	memset(&l, 0, sizeof(l));
-	l.horizon = clock_now() + e->cfg.refresh_before;
+	l.now = clock_now();
+	l.refresh_before = e->cfg.refresh_before;
 	/* An id whose check falls due before the next run is checked now, so
 	 * the delivery that would have found it due does not wait on the
 	 * DNS.  Without a refresh interval: only renewals. */
 	l.interval = e->cfg.txt_check_interval;
 	l.check_by = e->cfg.refresh_interval > 0 ?
-		clock_now() + e->cfg.refresh_interval : INT64_MIN / 2;
+		l.now + e->cfg.refresh_interval : INT64_MIN / 2;
 	rc = cache_foreach(e->cache, collect_due, &l);
+	if (rc == MT_OK && l.nomem)
+		rc = MT_ENOMEM;
 	if (rc != MT_OK) {
 		mem_free(l.names);
-		mem_free(l.renew);
+		mem_free(l.what);
 		return rc;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		struct engine_policy p;
-		bool good;
+		unsigned flags = ENGINE_RECHECK | ENGINE_REFRESH;
+		bool renew = l.what[i] == 1, good;
+		enum policy_mode mode = POLICY_MODE_ENFORCE;
+		struct cache_entry ce;
 
-		if (l.renew[i]) {
-			rc = engine_policy(e, l.names[i], ENGINE_FORCE, &p);
-			good = rc == MT_OK && p.source == SOURCE_FETCH;
-			if (good)
-				ok++;
-		} else {
-			/* The id: same -> confirmed; new -> refetched. */
-			rc = engine_policy(e, l.names[i], ENGINE_RECHECK, &p);
-			good = rc == MT_OK && (p.source == SOURCE_FETCH ||
-					       (p.reason != NULL &&
-						strcmp(p.reason, "id-unchanged") == 0));
-			if (good && p.source == SOURCE_FETCH)
-				ok++;
+		/* The mode the administrator is alerted about is the cached
+		 * one (§3.3: a failed refresh of mode none is no alarm). */
+		if (cache_get(e->cache, l.names[i], &ce) == MT_OK) {
+			mode = (enum policy_mode)ce.mode;
+			cache_entry_clear(&ce);
 		}
-		if (!good)
-			bad++;
-		log_msg(LOG_LVL_INFO, "event=refresh domain=%s result=%s reason=%s",
-			l.names[i], !good ? "kept" :
+		if (renew)
+			flags |= ENGINE_FORCE;
+		memset(&p, 0, sizeof(p));
+		rc = engine_policy(e, l.names[i], flags, &p);
+		good = rc == MT_OK && (p.source == SOURCE_FETCH ||
+				       (!renew && p.reason == R_ID_UNCHANGED));
+		if (good && p.source == SOURCE_FETCH)
+			cnt.renewed++;
+		else if (good)
+			cnt.checked++;
+		else if (mode == POLICY_MODE_NONE)
+			cnt.failed_none++;
+		else
+			cnt.failed++;
+		log_msg(good ? LOG_LVL_INFO :
+			mode == POLICY_MODE_NONE ? LOG_LVL_NOTICE :
+			LOG_LVL_WARN,
+			"event=refresh domain=%s mode=%s result=%s reason=%s",
+			l.names[i], policy_mode_str(mode),
+			!good ? "failed-kept" :
 			p.source == SOURCE_FETCH ? "renewed" : "checked",
-			p.reason ? p.reason : "-");
+			rc == MT_OK ? reason_str(p.reason) : mt_strerror(rc));
 		engine_policy_clear(&p);
 	}
 	mem_free(l.names);
-	mem_free(l.renew);
-	if (refreshed)
-		*refreshed = ok;
-	if (failed)
-		*failed = bad;
+	mem_free(l.what);
+	if (n != NULL)
+		*n = cnt;
 	return MT_OK;
 }

@@ -3,88 +3,77 @@
  * the HTTPS fetch and the shared cache.
  *
  * engine_policy() answers "which policy is in force for this domain now":
- * from the cache when fresh, else TXT + fetch under the cache's lease.  A
- * handle is per process and per thread; fork-safe (the child re-attaches).
+ * from the cache when fresh, else TXT + fetch under the cache's lease.  The
+ * rules themselves are pure functions (rules.h); this module does the I/O
+ * around them.  A handle is per process and per thread; fork-safe (the
+ * child re-attaches).
  */
 #ifndef MTASTS_ENGINE_H
 #define MTASTS_ENGINE_H
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "answer.h"
 #include "config.h"
 #include "decide.h"
 #include "domain.h"
 #include "policy.h"
+#include "reason.h"
+#include "rules.h"
 #include "txt.h"
 
-enum engine_source {
-	SOURCE_CACHE = 0,
-	SOURCE_FETCH = 1,
-	SOURCE_NEGATIVE = 2,	/* negative cache entry */
-	SOURCE_OVERRIDE = 3,	/* per-domain override from the config */
-	SOURCE_NONE = 4,	/* nothing: no policy found just now */
-};
-
-struct engine_policy {
-	bool have_policy;
-	enum policy_mode mode;
-	char id[TXT_ID_MAX + 1];
-	uint32_t max_age;
-	int64_t expires;
-	uint32_t n_mx, mx_len;
-	char *mx;		/* blob; owned, released by engine_policy_clear */
-	enum engine_source source;
-	const char *reason;	/* static, closed vocabulary */
-};
-
-struct engine_decision {
-	enum verdict verdict;
-	const char *reason;	/* static, closed vocabulary */
-};
-
-/* Flags for engine_policy(). */
-#define ENGINE_NO_NETWORK 0x1	/* cache only: never query or fetch */
-#define ENGINE_RECHECK 0x2	/* RFC 8461 §5.1: re-check the TXT id now */
-#define ENGINE_FORCE 0x4	/* refetch even when fresh (mtasts refresh) */
-#define ENGINE_RECHECK_SOON 0x8	/* §5.1 before mail is deferred or failed:
-				 * re-check the id unless confirmed within
-				 * ENGINE_RECHECK_MIN seconds; back-off holds */
-#define ENGINE_RECHECK_MIN 60
+/* Flags for engine_create_flags(). */
+#define ENGINE_OPEN_NOCREATE 0x1	/* never create the cache file */
 
 struct engine;
 
-/* cfg is copied.  MT_OK, MT_ENOMEM, MT_EIO/MT_EPERM (cache). */
+/* cfg is copied.  MT_OK, MT_ENOMEM, MT_EINTERNAL (libcurl).  A cache that
+ * cannot be opened is not an error here (see engine_policy). */
 int engine_create(struct engine **out, const struct config *cfg);
+int engine_create_flags(struct engine **out, const struct config *cfg,
+			unsigned open_flags);
 void engine_destroy(struct engine *e);	/* accepts NULL */
 
-/* domain: any case, trailing dot, U-labels accepted.
+/* domain: any case, trailing dot, U-labels accepted; an address literal
+ * ("[192.0.2.1]", "[IPv6:...]") has no policy (RFC 8461 §3.4).
  * MT_OK: *out filled (have_policy may be false).
- * MT_EPOLICY: an enforce policy is known but cannot be used (cache error
- *   with an enforce entry, ...): the caller must defer, never send in clear.
+ * MT_EPOLICY: an enforce policy may exist but cannot be used (the cache
+ *   cannot tell and the network did not answer with a policy): the caller
+ *   must defer, never send in clear.
  * MT_EPARSE: domain is not a valid domain name.
  * MT_ENOMEM. */
 int engine_policy(struct engine *e, const char *domain, unsigned flags,
 		  struct engine_policy *out);
-void engine_policy_clear(struct engine_policy *p);
-
 /* The verdict for one MX under an already resolved policy, with DANE state
  * looked up when the config enables DANE.  Logs one key=value line. */
 int engine_decide(struct engine *e, const char *domain,
 		  const struct engine_policy *pol, const char *mx,
 		  struct engine_decision *out);
 
-/* Proactive refresh (`mtasts refresh`): cached policies expiring within
- * cfg->refresh_before are fetched again; the others whose TXT id check
- * falls due before the next run (cfg->refresh_interval) have it checked
- * now (a new id fetches).  *refreshed counts fetched policies, *failed the
- * domains where a renewal or check failed and the cached policy stays
- * (either may be NULL). */
-int engine_refresh(struct engine *e, unsigned *refreshed, unsigned *failed);
+struct engine_refresh_counts {
+	unsigned renewed;	/* policies fetched */
+	unsigned checked;	/* ids confirmed */
+	unsigned failed;	/* kept after a failure, mode testing or
+				 * enforce: the administrator is alerted */
+	unsigned failed_none;	/* kept after a failure, mode none (§3.3:
+				 * no alert) */
+};
 
-/* Access for the command: the cache handle the engine uses. */
+/* Proactive refresh (`mtasts refresh`): every cached policy due for
+ * renewal (rules_refresh_due) is fetched again, even when the TXT lookup
+ * fails or the record is gone (§10.2); the others whose id check falls due
+ * before the next run (cfg->refresh_interval) have it checked now.  A
+ * failed renewal keeps the cached policy and logs one line per domain. */
+int engine_refresh(struct engine *e, struct engine_refresh_counts *n);
+
+/* Access for the command: the cache handle the engine uses (may be NULL
+ * when the cache cannot be opened). */
 struct cache *engine_cache(struct engine *e);
 const struct config *engine_config(const struct engine *e);
 
-const char *engine_source_str(enum engine_source s);
+/* Test hook: called after the cache was read and the lease taken, just
+ * before the DNS is asked (NULL = none).  Tests change the cache there, as
+ * another process would. */
+extern void (*engine_test_before_network)(const char *domain);
 
 #endif

@@ -21,6 +21,8 @@ static const char *const status_text[] = {
 	[14] = "no space left",
 	[15] = "policy fetch failed",
 	[16] = "enforced policy cannot be applied",
+	[17] = "a newer or stronger entry is kept",
+	[18] = "not supported here",
 };
 
 const char *mt_strerror(int status)

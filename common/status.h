@@ -26,8 +26,10 @@ enum mt_status {
 	MT_EFULL = -14,    /* no room left (cache) */
 	MT_EFETCH = -15,   /* policy fetch failed */
 	MT_EPOLICY = -16,  /* enforced policy cannot be applied: defer */
+	MT_EEXIST = -17,   /* not stored: a newer or stronger entry is kept */
+	MT_ENOTSUP = -18,  /* not available in this module (loaded on demand) */
 };
-#define MT_STATUS_MIN (-16)
+#define MT_STATUS_MIN (-18)
 
 /* Never NULL; unknown codes give "unknown status". */
 const char *mt_strerror(int status);

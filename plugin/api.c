@@ -1,13 +1,21 @@
 /*
- * api.c - the public C API (mtasts.h) over the engine.
+ * api.c - the public C API (mtasts.h): the module's decision path.
  *
- * A handle owns a copy of the configuration and one engine (which owns the
- * cache mapping, the resolver and the fetcher).  Everything returned to the
- * caller is copied into caller-owned structs: no pointer into the module
- * escapes.  Trusts: the engine's policies (already validated), the config
- * file named by the host.  Never exits or aborts inside the host process.
+ * A handle owns a copy of the configuration and a mapping of the shared
+ * cache.  A lookup reads the cache and applies the engine's pure rules
+ * (rules.c, answer.c); when they say the network is needed (a miss, an id
+ * check due, a name that needs IDNA, DANE), the network half mtasts-net.so
+ * is loaded from this module's directory (once per process: net.h) and its
+ * engine answers.  So a delivery process whose answer is cached loads and
+ * runs libc alone.  Everything returned to the caller is copied into
+ * caller-owned structs: no pointer into the module escapes.  Trusts: the
+ * cache's validated entries, the config file named by the host, the
+ * network half built from the same tree (checked on load).  Never exits
+ * or aborts inside the host process.
  */
 #include <assert.h>
+#include <dlfcn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,13 +25,16 @@
 #include "config.h"
 #include "decide.h"
 #include "domain.h"
-#include "engine.h"
+#include "answer.h"
+#include "cache.h"
 #include "api_internal.h"
 #include "log.h"
+#include "net.h"
 #include "mem.h"
 #include "mtasts.h"
 #include "policy.h"
 #include "report.h"
+#include "rules.h"
 #include "status.h"
 
 /* The public codes are the internal ones (ABI: never renumber). */
@@ -44,7 +55,9 @@ static_assert((int)MTASTS_ECONFIG == (int)MT_ECONFIG, "status");
 static_assert((int)MTASTS_EFULL == (int)MT_EFULL, "status");
 static_assert((int)MTASTS_EFETCH == (int)MT_EFETCH, "status");
 static_assert((int)MTASTS_EPOLICY == (int)MT_EPOLICY, "status");
-static_assert(MT_STATUS_MIN == (int)MTASTS_EPOLICY,
+static_assert((int)MTASTS_EEXIST == (int)MT_EEXIST, "status");
+static_assert((int)MTASTS_ENOTSUP == (int)MT_ENOTSUP, "status");
+static_assert(MT_STATUS_MIN == (int)MTASTS_ENOTSUP,
 	      "status: a new code is not public");
 static_assert((int)MTASTS_VERDICT_NONE == (int)VERDICT_NONE, "verdict");
 static_assert((int)MTASTS_VERDICT_REQUIRE_TLS == (int)VERDICT_REQUIRE_TLS,
@@ -63,8 +76,16 @@ static_assert((int)MTASTS_MODE_ENFORCE == (int)POLICY_MODE_ENFORCE, "mode");
 
 struct mtasts {
 	struct config cfg;
-	struct engine *engine;
+	struct cache *cache;	/* NULL when it cannot be opened */
+	int cache_rc;		/* why, when NULL */
+	void *net;		/* the network half's handle, on demand */
+	int net_rc;		/* MT_OK, or why it could not be opened */
 };
+
+/* The network half, loaded at most once per process (net.h). */
+static void *net_dl;
+static const struct mtasts_net_ops *net_ops;
+static int net_load_rc = 1;	/* 1: not tried yet */
 
 /* Log lines go to syslog WITHOUT openlog(): the module lives inside the
  * host MTA, whose own syslog ident and facility must stay as they are.
@@ -79,50 +100,219 @@ static void copy_str(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
-MTASTS_API int mtasts_open(struct mtasts **out, const char *config_path)
+/* Load mtasts-net.so from the directory this module was loaded from. */
+static int net_load(void)
 {
-	struct mtasts *h = NULL;
-	char err[256];
+	char path[4096], why[256];
+	const struct mtasts_net_ops *ops;
+	const char *slash;
+	Dl_info info;
+	void *dl;
+	int n;
+
+	if (net_load_rc != 1)
+		return net_load_rc;
+	net_load_rc = MT_ENOTSUP;
+	if (dladdr(&net_load_rc, &info) == 0 || info.dli_fname == NULL ||
+	    (slash = strrchr(info.dli_fname, '/')) == NULL) {
+		log_msg(LOG_LVL_ERR, "event=net-module-error "
+			"error=\"cannot tell where mtasts.so was loaded from\"");
+		return net_load_rc;
+	}
+	n = snprintf(path, sizeof(path), "%.*s/%s",
+		     (int)(slash - info.dli_fname), info.dli_fname,
+		     MTASTS_NET_SO);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return net_load_rc;
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL) {
+		const char *e = dlerror();
+
+		log_sanitise(why, sizeof(why), e ? e : "?", e ? strlen(e) : 1);
+		log_msg(LOG_LVL_ERR, "event=net-module-error path=%s "
+			"error=\"%s\"", path, why);
+		return net_load_rc;
+	}
+	ops = dlsym(dl, MTASTS_NET_SYM);
+	if (ops == NULL || strcmp(ops->abi, net_abi()) != 0 ||
+	    ops->sizes != NET_SIZES) {
+		log_msg(LOG_LVL_ERR, "event=net-module-error path=%s "
+			"error=\"not the network half of this version\"",
+			path);
+		dlclose(dl);
+		return net_load_rc;
+	}
+	net_dl = dl;
+	net_ops = ops;
+	net_load_rc = MT_OK;
+	return MT_OK;
+}
+
+/* The handle's network half; MT_OK or why not (logged). */
+static int net_handle(struct mtasts *h)
+{
 	int rc;
 
+	if (h->net != NULL)
+		return MT_OK;
+	if (h->net_rc != MT_OK)
+		return h->net_rc;
+	rc = net_load();
+	if (rc == MT_OK)
+		rc = net_ops->open(&h->net, &h->cfg, host_sink,
+				   (void *)(intptr_t)h->cfg.log_facility,
+				   h->cfg.log_level);
+	if (rc != MT_OK) {
+		h->net = NULL;
+		h->net_rc = rc;
+		log_msg(LOG_LVL_ERR, "event=net-unavailable error=\"%s\"",
+			mt_strerror(rc));
+	}
+	return rc;
+}
+
+static int open_cache(struct mtasts *h)
+{
+	struct cache_opts o;
+
+	o.size = h->cfg.cache_size;
+	o.max_size = h->cfg.cache_max_size;
+	o.flags = 0;
+	h->cache_rc = cache_open_opts(&h->cache, h->cfg.cache_path, &o);
+	if (h->cache_rc != MT_OK) {
+		h->cache = NULL;
+		log_msg(LOG_LVL_ERR,
+			"event=cache-unavailable path=%s error=\"%s\"",
+			h->cfg.cache_path, mt_strerror(h->cache_rc));
+	}
+	return h->cache_rc;
+}
+
+int mtasts_open_err(struct mtasts **out, const char *config_path, char *err,
+		    size_t errsz)
+{
+	struct mtasts *h = NULL;
+	int rc;
+
+	if (err != NULL && errsz)
+		err[0] = '\0';
 	if (out == NULL)
 		return MT_EINVAL;
 	*out = NULL;
 	h = mem_calloc(1, sizeof(*h));
 	if (h == NULL)
 		return MT_ENOMEM;
-	err[0] = '\0';
 	log_set_sink(host_sink, (void *)(intptr_t)LOG_MAIL);
-	rc = config_load(&h->cfg, config_path, err, sizeof(err));
+	rc = config_load(&h->cfg, config_path, err, errsz);
 	if (rc != MT_OK) {
 		log_msg(LOG_LVL_ERR, "event=config-error status=%s what=\"%s\"",
-			mt_strerror(rc), err);
-		goto out;
+			mt_strerror(rc), err ? err : "");
+		mem_free(h);
+		return rc;
 	}
 	log_set_level((enum log_level)h->cfg.log_level);
 	log_set_sink(host_sink, (void *)(intptr_t)h->cfg.log_facility);
-	rc = engine_create(&h->engine, &h->cfg);
-	if (rc != MT_OK) {
-		log_msg(LOG_LVL_ERR, "event=open-error status=%s",
-			mt_strerror(rc));
-		goto out;
-	}
+	/* A cache that cannot be opened is not fatal: lookups go on without
+	 * it, failing closed where an enforce policy may be hidden. */
+	open_cache(h);
 	*out = h;
-	h = NULL;
-out:
-	if (h) {
-		engine_destroy(h->engine);
-		mem_free(h);
-	}
-	return rc;
+	return MT_OK;
+}
+
+MTASTS_API int mtasts_open(struct mtasts **out, const char *config_path)
+{
+	char err[256];
+
+	return mtasts_open_err(out, config_path, err, sizeof(err));
 }
 
 MTASTS_API void mtasts_close(struct mtasts *h)
 {
 	if (h == NULL)
 		return;
-	engine_destroy(h->engine);
+	if (h->net != NULL && net_ops != NULL)
+		net_ops->close(h->net);
+	cache_close(h->cache);
 	mem_free(h);
+}
+
+/* The policy in force: from the cache when the rules allow, else from the
+ * network half.  Same results as engine_policy(). */
+static int lookup(struct mtasts *h, const char *domain, unsigned flags,
+		  struct engine_policy *out)
+{
+	const struct config_override *ov;
+	struct answer_ctx a;
+	struct rules_out r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	answer_none(out, SOURCE_NONE, R_NO_POLICY);
+	if (domain == NULL)
+		return MT_EINVAL;
+	/* RFC 8461 §3.4 is about domain names: an address literal has no
+	 * policy, and mail to it must not wait on one. */
+	if (answer_is_address_literal(domain)) {
+		out->reason = R_ADDRESS_LITERAL;
+		return MT_OK;
+	}
+	memset(&a, 0, sizeof(a));
+	rc = domain_normalise(domain, strlen(domain), a.domain);
+	if (rc == MT_ENOTSUP)	/* U-labels: IDNA lives in the net half */
+		goto net;
+	if (rc != MT_OK)
+		return MT_EPARSE;
+	ov = config_override_find(&h->cfg, a.domain);
+	if (ov)
+		return answer_from_override(out, ov);
+	if (h->cache == NULL)
+		open_cache(h);	/* the operator may have fixed it */
+	rc = answer_read(&a, h->cache, false);
+	if (rc != MT_OK)
+		goto out;
+	answer_set_in(&a, flags, clock_now(), h->cfg.txt_check_interval);
+	rules_plan(&a.in, &r);
+	if (r.act != ACT_LOOKUP_TXT) {
+		rc = answer_act(&a, &r, out);
+		goto out;
+	}
+net:
+	rc = net_handle(h);
+	if (rc == MT_OK) {
+		struct engine_policy np;
+
+		memset(&np, 0, sizeof(np));
+		rc = net_ops->policy(h->net, domain, flags, &np);
+		/* Copied out of the net half's allocations. */
+		*out = np;
+		out->mx = NULL;
+		out->n_mx = out->mx_len = 0;
+		if (np.mx_len) {
+			out->mx = mem_alloc(np.mx_len);
+			if (out->mx == NULL) {
+				rc = MT_ENOMEM;
+			} else {
+				memcpy(out->mx, np.mx, np.mx_len);
+				out->mx_len = np.mx_len;
+				out->n_mx = np.n_mx;
+			}
+		}
+		net_ops->policy_clear(&np);
+		goto out;
+	}
+	if (a.domain[0] == '\0') {
+		/* A U-label name and no IDNA: as if the DNS were down. */
+		answer_none(out, SOURCE_NONE, R_DNS_UNAVAILABLE);
+		rc = MT_OK;
+		goto out;
+	}
+	/* No network half: as if the DNS did not answer (a cached policy
+	 * stays, a hidden one fails closed, an unknown domain has none). */
+	rules_after_txt(&a.in, TXT_TEMP, NULL, R_DNS_UNAVAILABLE, &r);
+	rc = answer_act(&a, &r, out);
+out:
+	answer_ctx_clear(&a);
+	return rc;
 }
 
 static void fill_policy(struct mtasts_policy *p,
@@ -135,7 +325,7 @@ static void fill_policy(struct mtasts_policy *p,
 	p->expires = pol->have_policy ? (long long)pol->expires : 0;
 	p->n_mx = pol->n_mx;
 	copy_str(p->source, sizeof(p->source), engine_source_str(pol->source));
-	copy_str(p->reason, sizeof(p->reason), pol->reason);
+	copy_str(p->reason, sizeof(p->reason), reason_str(pol->reason));
 }
 
 /* What an error leaves in the caller's structs: the shape of an enforced
@@ -178,10 +368,11 @@ static int policy_flags(struct mtasts *h, const char *domain,
 		closed_policy(p, mx, mxsz);
 		return MT_EINVAL;
 	}
-	rc = engine_policy(h->engine, domain, flags, &pol);
+	rc = lookup(h, domain, flags, &pol);
 	if (rc != MT_OK) {
 		if (rc == MT_EPOLICY)
-			copy_str(p->reason, sizeof(p->reason), pol.reason);
+			copy_str(p->reason, sizeof(p->reason),
+				 reason_str(pol.reason));
 		goto out;
 	}
 	fill_policy(p, &pol);
@@ -220,14 +411,20 @@ int mtasts_policy_cached(struct mtasts *h, const char *domain,
 	return policy_flags(h, domain, p, NULL, 0, ENGINE_NO_NETWORK);
 }
 
+int mtasts_loaded_net(void)
+{
+	return net_ops != NULL;
+}
+
 MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,
 			     const char *mx, struct mtasts_decision *d)
 {
 	struct engine_policy pol;
 	struct engine_decision dec;
-	char host[DOMAIN_BUFSZ];
+	char host[DOMAIN_BUFSZ], dom[DOMAIN_BUFSZ];
 	const char *pat;
 	uint32_t it = 0;
+	bool literal, idna = false;
 	int rc;
 
 	if (d == NULL)
@@ -238,28 +435,57 @@ MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,
 		closed_decision(d);
 		return MT_EINVAL;
 	}
-	if (domain_normalise(mx, strlen(mx), host) != MT_OK) {
+	literal = answer_is_address_literal(domain);
+	rc = literal ? MT_OK : domain_normalise(mx, strlen(mx), host);
+	if (rc == MT_ENOTSUP) {
+		idna = true;	/* a U-label MX name: the net half */
+	} else if (rc != MT_OK) {
 		copy_str(d->reason, sizeof(d->reason), "mx-invalid");
 		closed_decision(d);
 		return MT_EPARSE;
 	}
-	rc = engine_policy(h->engine, domain, 0, &pol);
+	rc = lookup(h, domain, 0, &pol);
 	if (rc != MT_OK) {
 		if (rc == MT_EPOLICY)
-			copy_str(d->reason, sizeof(d->reason), pol.reason);
+			copy_str(d->reason, sizeof(d->reason),
+				 reason_str(pol.reason));
 		goto out;
 	}
-	rc = engine_decide(h->engine, domain, &pol, host, &dec);
-	if (rc != MT_OK)
-		goto out;
+	if (literal) {
+		/* RFC 8461 §3.4: no policy for an address literal. */
+		dec.verdict = VERDICT_NONE;
+		dec.reason = R_ADDRESS_LITERAL;
+		host[0] = '\0';
+	} else {
+		rc = domain_normalise(domain, strlen(domain), dom);
+		if (rc == MT_ENOTSUP)
+			idna = true;
+		else if (rc != MT_OK)
+			goto out;
+		if (idna || (h->cfg.dane && pol.have_policy)) {
+			/* IDNA or DANE (a TLSA lookup): the net half. */
+			rc = net_handle(h);
+			if (rc == MT_OK)
+				rc = net_ops->decide(h->net, domain, &pol, mx,
+						     &dec);
+			else
+				rc = MT_EPOLICY;
+			if (rc != MT_OK)
+				goto out;
+			if (idna)
+				host[0] = '\0';
+		} else {
+			answer_decide(dom, host, &pol, DANE_NONE, &dec);
+		}
+	}
 	d->verdict = (enum mtasts_verdict)dec.verdict;
 	d->mode = (enum mtasts_mode)pol.mode;
 	d->have_policy = pol.have_policy;
 	copy_str(d->policy_id, sizeof(d->policy_id), pol.id);
 	d->expires = pol.have_policy ? (long long)pol.expires : 0;
-	copy_str(d->reason, sizeof(d->reason), dec.reason);
+	copy_str(d->reason, sizeof(d->reason), reason_str(dec.reason));
 	copy_str(d->source, sizeof(d->source), engine_source_str(pol.source));
-	while (pol.have_policy &&
+	while (pol.have_policy && host[0] &&
 	       (pat = policy_mx_next(pol.mx, pol.mx_len, &it)) != NULL) {
 		if (domain_pattern_match(pat, host)) {
 			copy_str(d->matched, sizeof(d->matched), pat);
@@ -300,8 +526,8 @@ MTASTS_API int mtasts_report_result(struct mtasts *h, const char *domain,
 	/* The policy the session was judged against: cache only, never the
 	 * network (recording must stay cheap). */
 	memset(&pol, 0, sizeof(pol));
-	if (engine_policy(h->engine, r.domain, ENGINE_NO_NETWORK, &pol) ==
-		    MT_OK && pol.have_policy) {
+	if (lookup(h, r.domain, ENGINE_NO_NETWORK, &pol) == MT_OK &&
+	    pol.have_policy) {
 		copy_str(r.policy_type, sizeof(r.policy_type), "sts");
 		copy_str(r.policy_id, sizeof(r.policy_id), pol.id);
 	} else {

@@ -19,4 +19,13 @@ int mtasts_policy_recheck(struct mtasts *h, const char *domain,
 int mtasts_policy_cached(struct mtasts *h, const char *domain,
 			 struct mtasts_policy *p);
 
+/* mtasts_open() that also gives the configuration error's text ("file:
+ * line: what") in err (errsz bytes), for hosts that show it (Exim's panic
+ * log). */
+int mtasts_open_err(struct mtasts **h, const char *config_path, char *err,
+		    size_t errsz);
+
+/* Has this process loaded the network half (mtasts-net.so)?  For tests. */
+int mtasts_loaded_net(void);
+
 #endif

@@ -44,6 +44,7 @@
 
 #include "api_internal.h"
 #include "buf.h"
+#include "log.h"
 #include "mtasts.h"
 
 /* Exim's dlfunc codes (local_scan.h), repeated so the module builds without
@@ -121,6 +122,8 @@ static int args_ok(int argc, int want, unsigned char *argv[])
 	return 1;
 }
 
+static char open_err[256];	/* "file:line: what" of the last failure */
+
 /* The handle for this config path; NULL with *rc set on failure. */
 static struct mtasts *handle(const char *path, int *rc)
 {
@@ -137,7 +140,8 @@ static struct mtasts *handle(const char *path, int *rc)
 		*rc = MTASTS_EINVAL;
 		return NULL;
 	}
-	*rc = mtasts_open(&cached_h, path[0] ? path : NULL);
+	*rc = mtasts_open_err(&cached_h, path[0] ? path : NULL, open_err,
+			      sizeof(open_err));
 	if (*rc != MTASTS_OK) {
 		cached_h = NULL;
 		return NULL;
@@ -146,13 +150,33 @@ static struct mtasts *handle(const char *path, int *rc)
 	return cached_h;
 }
 
+/* Exim puts this text in its panic log: say which file and line. */
 static int misconfig(unsigned char **yield, const char *what, int rc)
 {
-	char msg[256];
+	char msg[512];
 
-	snprintf(msg, sizeof(msg), "MTA-STS: %s: %s", what,
-		 mtasts_strerror(rc));
+	if (open_err[0] != '\0')
+		snprintf(msg, sizeof(msg), "MTA-STS: %s: %s: %s", what,
+			 mtasts_strerror(rc), open_err);
+	else
+		snprintf(msg, sizeof(msg), "MTA-STS: %s: %s", what,
+			 mtasts_strerror(rc));
 	return finish(yield, OUT_MISCONFIG, msg);
+}
+
+/* One line per routed address: what the router was told. */
+static void route_log(const char *domain, const struct mtasts_policy *p,
+		      const char *action)
+{
+	char d[256];
+
+	log_sanitise(d, sizeof(d), domain, strlen(domain));
+	log_msg(LOG_LVL_INFO,
+		"event=route domain=%s mode=%s policy_id=%s source=%s "
+		"reason=%s action=%s mx_patterns=%u", d,
+		mtasts_mode_str(p->mode), p->policy_id[0] ? p->policy_id : "-",
+		p->source[0] ? p->source : "-", p->reason[0] ? p->reason : "-",
+		action, p->n_mx);
 }
 
 /* LDH label of 1..63 octets. */
@@ -244,31 +268,44 @@ int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
 		rc = mtasts_policy(h, (const char *)argv[1], &pol, NULL, 0);
 		if (rc == MTASTS_OK && pol.have_policy &&
 		    pol.mode != MTASTS_MODE_NONE &&
-		    pol.mode != MTASTS_MODE_TESTING)
+		    pol.mode != MTASTS_MODE_TESTING) {
+			route_log((const char *)argv[1], &pol, "defer");
 			return finish(yield, OUT_DEFER,
 				      "MTA-STS: enforced policy has too many "
 				      "mx patterns");
+		}
 	}
-	if (rc == MTASTS_EPARSE)	/* not a domain: no policy can exist */
+	if (rc == MTASTS_EPARSE) {	/* not a domain: no policy can exist */
+		memset(&pol, 0, sizeof(pol));
+		snprintf(pol.reason, sizeof(pol.reason), "not-a-domain");
+		route_log((const char *)argv[1], &pol, "opportunistic");
 		return finish(yield, OUT_ANSWER, "");
-	if (rc != MTASTS_OK)
+	}
+	if (rc != MTASTS_OK) {
 		/* MTASTS_EPOLICY, or a failure where an enforced policy may
 		 * exist: never send in clear (design.md) */
+		route_log((const char *)argv[1], &pol, "defer");
 		return finish(yield, OUT_DEFER,
 			      "MTA-STS: policy cannot be applied now");
+	}
 	/* Only none and testing are opportunistic: a mode outside the enum
 	 * is held to enforce (fail closed). */
 	if (!pol.have_policy || pol.mode == MTASTS_MODE_NONE ||
-	    pol.mode == MTASTS_MODE_TESTING)
+	    pol.mode == MTASTS_MODE_TESTING) {
+		route_log((const char *)argv[1], &pol, "opportunistic");
 		return finish(yield, OUT_ANSWER, "");
+	}
 	buf_init(&b, YIELD_MAX - 1);
 	rc = host_list(mx, &b);
-	if (rc == MTASTS_OK)
+	if (rc == MTASTS_OK) {
+		route_log((const char *)argv[1], &pol, "enforce");
 		ret = finish(yield, OUT_ANSWER, b.data);
-	else
+	} else {
+		route_log((const char *)argv[1], &pol, "defer");
 		ret = finish(yield, OUT_DEFER,
 			     "MTA-STS: enforced policy has unusable mx "
 			     "patterns");
+	}
 	buf_free(&b);
 	return ret;
 }

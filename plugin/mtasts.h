@@ -71,6 +71,8 @@ enum mtasts_status {
 	MTASTS_EFETCH = -15,
 	MTASTS_EPOLICY = -16,	/* an enforced policy cannot be applied:
 				 * defer, never send in clear */
+	MTASTS_EEXIST = -17,	/* internal: a newer cache entry was kept */
+	MTASTS_ENOTSUP = -18,	/* internal: not in this module */
 };
 
 enum mtasts_verdict {

@@ -26,8 +26,8 @@ static const char *reason_of(const struct engine_policy *p,
 			     size_t n)
 {
 	if (!p->have_policy)
-		return p->reason ? p->reason : d->reason;
-	snprintf(tmp, n, "%s/%s", d->reason, p->reason ? p->reason : "-");
+		return reason_str(p->reason != R_NONE ? p->reason : d->reason);
+	snprintf(tmp, n, "%s/%s", reason_str(d->reason), reason_str(p->reason));
 	return tmp;
 }
 
@@ -130,7 +130,7 @@ int cmd_query(int argc, char **argv, struct cmd_ctx *ctx)
 	if (rc == MT_EPOLICY) {
 		/* What the plugin turns into a temporary failure. */
 		printf("%s: temporary failure: %s (%s)\n", domain,
-		       mt_strerror(rc), pol.reason ? pol.reason : "-");
+		       mt_strerror(rc), reason_str(pol.reason));
 		engine_policy_clear(&pol);
 		engine_destroy(e);
 		return 1;
@@ -200,7 +200,7 @@ int cmd_query(int argc, char **argv, struct cmd_ctx *ctx)
 int cmd_refresh(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct engine *e = NULL;
-	unsigned ok = 0, bad = 0;
+	struct engine_refresh_counts n;
 	int rc;
 
 	(void)argv;
@@ -210,12 +210,23 @@ int cmd_refresh(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	rc = engine_create(&e, &ctx->cfg);
 	if (rc == MT_OK)
-		rc = engine_refresh(e, &ok, &bad);
+		rc = engine_refresh(e, &n);
 	engine_destroy(e);
 	if (rc != MT_OK) {
 		fprintf(stderr, "mtasts refresh: %s\n", mt_strerror(rc));
 		return 2;
 	}
-	printf("refreshed %u, kept %u\n", ok, bad);
-	return bad ? 1 : 0;
+	printf("renewed %u, checked %u, kept after a failure %u "
+	       "(mode none: %u)\n", n.renewed, n.checked, n.failed,
+	       n.failed_none);
+	/* A failed refresh of a testing or enforce policy alerts the
+	 * administrator (cron mails stderr, systemd marks the unit failed);
+	 * one of mode none does not (RFC 8461 §3.3). */
+	if (n.failed)
+		fprintf(stderr, "mtasts refresh: %u polic%s could not be "
+			"refreshed and stay%s cached until it expires; see "
+			"the log (event=refresh result=failed-kept)\n",
+			n.failed, n.failed == 1 ? "y" : "ies",
+			n.failed == 1 ? "s" : "");
+	return n.failed ? 1 : 0;
 }

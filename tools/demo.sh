@@ -24,7 +24,8 @@ export TW=/tmp/mtasts-demo NS=mtasts-demo MTASTS_SRC=$SRC
 export WORLD_EXTRA_ZONE=$X/world.zone WORLD_EXTRA_POLICIES=$X/policies
 export WORLD_MX_NAMES="mx1.example.test mx2.example.test mx3.example.test mx4.example.test mx5.example.test mxc.example.test mx.other.test"
 export WORLD_HOOK_START=$X/hook-start.sh
-mkdir -p "$TW.so" && install -m 644 "$B/plugin/mtasts.so" "$TW.so/mtasts.so"
+mkdir -p "$TW.so" && install -m 644 "$B/plugin/mtasts.so" "$TW.so/mtasts.so" &&
+	install -m 644 "$B/plugin/mtasts-net.so" "$TW.so/mtasts-net.so"
 chmod 755 "$TW.so"
 export MTASTS_SO=$TW.so/mtasts.so
 TW=$TW NS=$NS "$SRC/tests/integration/world.sh" stop >/dev/null 2>&1

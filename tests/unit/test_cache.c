@@ -7,6 +7,7 @@
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,21 @@ static void test_roundtrip(void)
 	CU_ASSERT(memcmp(g.mx, blob2, sizeof(blob2) - 1) == 0);
 	CU_ASSERT(policy_mx_matches(g.mx, g.mx_len, "a.example.net"));
 	cache_entry_clear(&g);
-	/* Negative entry, replacing; then delete. */
+	/* A negative answer never replaces an unexpired policy (RFC 8461
+	 * §10: "no record" is what an attacker says first)... */
+	memset(&e, 0, sizeof(e));
+	snprintf(e.domain, sizeof(e.domain), "example.com");
+	e.kind = CACHE_NEGATIVE;
+	e.expires = 5555;
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_EEXIST);
+	CU_ASSERT_EQUAL_FATAL(cache_get(c, "example.com", &g), MT_OK);
+	CU_ASSERT_EQUAL(g.kind, CACHE_POLICY);
+	cache_entry_clear(&g);
+	/* ... an expired one, yes; then delete. */
+	mk(&e, "example.com", blob2, sizeof(blob2) - 1, 2);
+	e.expires = clock_now() - 1;
+	e.fetched = 2000;
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
 	memset(&e, 0, sizeof(e));
 	snprintf(e.domain, sizeof(e.domain), "example.com");
 	e.kind = CACHE_NEGATIVE;
@@ -326,24 +341,62 @@ static void test_persist_and_perms(void)
 
 static void test_truncated_and_header(void)
 {
+	static char big[4096];
 	struct cache *c, *c2;
 	struct cache_entry e, g;
+	struct cache_where w[60], wb;
 	struct stat st, st2;
-	int fd;
+	uint32_t blen = 0;
+	int fd, rc, kept = 0;
+	char d[64];
 
 	fresh();
 	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
-	mk(&e, "t.example", blob2, sizeof(blob2) - 1, 2);
+	/* 60 small entries, and one whose mx list takes a chunk chain (the
+	 * data area is the last quarter of the file). */
+	for (int i = 0; i < 60; i++) {
+		snprintf(d, sizeof(d), "t%d.example", i);
+		mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		CU_ASSERT_EQUAL_FATAL(cache_test_where(c, d, &w[i]), MT_OK);
+	}
+	for (uint32_t i = 0; i < 100; i++)
+		blen += (uint32_t)snprintf(big + blen, sizeof(big) - blen,
+					   "mx%02u.big.example", i) + 1;
+	mk(&e, "big.example", big, blen, 100);
 	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	CU_ASSERT_EQUAL_FATAL(cache_test_where(c, "big.example", &wb), MT_OK);
+	CU_ASSERT(wb.ext_off != 0);
 	cache_close(c);
 	CU_ASSERT_EQUAL(stat(path, &st), 0);
-	/* Truncated by someone else: rebuilt (a new inode), entry gone. */
+	/* Truncated by someone else: rebuilt (a new inode) with every entry
+	 * whose slot is still in the file; an entry whose name survived but
+	 * whose data was cut off is kept as lost (it may have been an
+	 * enforce policy). */
 	CU_ASSERT_EQUAL(truncate(path, st.st_size / 2), 0);
 	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
 	CU_ASSERT_EQUAL(stat(path, &st2), 0);
 	CU_ASSERT_NOT_EQUAL(st.st_ino, st2.st_ino);
 	CU_ASSERT_EQUAL(st2.st_size, st.st_size);
-	CU_ASSERT_EQUAL(cache_get(c, "t.example", &g), MT_ENOTFOUND);
+	for (int i = 0; i < 60; i++) {
+		bool inside = w[i].slot_off + 512 <= (uint64_t)st.st_size / 2;
+
+		snprintf(d, sizeof(d), "t%d.example", i);
+		rc = cache_get(c, d, &g);
+		CU_ASSERT_EQUAL(rc, inside ? MT_OK : MT_ENOTFOUND);
+		if (rc == MT_OK) {
+			CU_ASSERT_EQUAL(g.n_mx, 2);
+			kept++;
+		}
+		cache_entry_clear(&g);
+	}
+	CU_ASSERT(kept > 0);
+	if (wb.slot_off + 512 <= (uint64_t)st.st_size / 2) {
+		CU_ASSERT_EQUAL_FATAL(cache_get(c, "big.example", &g), MT_OK);
+		CU_ASSERT_EQUAL(g.kind, CACHE_LOST);
+		cache_entry_clear(&g);
+	}
+	mk(&e, "t.example", blob2, sizeof(blob2) - 1, 2);
 	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
 	/* Empty file. */
 	cache_close(c);
@@ -577,6 +630,319 @@ static void test_oom(void)
 	cleanup();
 }
 
+
+/* A policy of n patterns for domain d (a chunk chain when n is large). */
+static uint32_t big_blob(char *b, size_t cap, const char *d, unsigned n,
+			 unsigned ver)
+{
+	uint32_t len = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		len += (uint32_t)snprintf(b + len, cap - len,
+					  "mx%03u-v%u.%s", i, ver, d) + 1;
+	return len;
+}
+
+/* Issue: at most 63 large policies fitted the default file.  The file now
+ * grows (by rebuild) up to cache_max_size, keeping every entry. */
+static void test_growth(void)
+{
+	static char b[65536];
+	struct cache_opts o = { 1 << 20, 32 << 20, 0 };
+	struct cache *c;
+	struct cache_entry e, g;
+	struct cache_stats st;
+	char d[64];
+	int missing = 0;
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open_opts(&c, path, &o), MT_OK);
+	for (unsigned i = 0; i < 400; i++) {
+		uint32_t len;
+
+		snprintf(d, sizeof(d), "g%u.example", i);
+		len = big_blob(b, sizeof(b), d, 40, 1);
+		mk(&e, d, b, len, 40);
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	}
+	for (unsigned i = 0; i < 400; i++) {
+		snprintf(d, sizeof(d), "g%u.example", i);
+		if (cache_get(c, d, &g) != MT_OK || g.n_mx != 40)
+			missing++;
+		cache_entry_clear(&g);
+	}
+	CU_ASSERT_EQUAL(missing, 0);
+	CU_ASSERT_EQUAL(cache_stats(c, &st), MT_OK);
+	CU_ASSERT(st.grows > 0);
+	CU_ASSERT(st.file_size > (1u << 20));
+	CU_ASSERT(st.file_size <= (32u << 20));
+	CU_ASSERT_EQUAL(st.policies, 400);
+	/* Another handle (another process) follows the new file. */
+	{
+		struct cache *c2;
+
+		CU_ASSERT_EQUAL_FATAL(cache_open(&c2, path, 1 << 20), MT_OK);
+		CU_ASSERT_EQUAL(cache_get(c2, "g399.example", &g), MT_OK);
+		cache_entry_clear(&g);
+		cache_close(c2);
+	}
+	cache_close(c);
+	cleanup();
+}
+
+/* At the size limit: an unexpired enforce policy is never evicted for
+ * another domain; testing policies go first; a new policy that finds no
+ * room is refused (MT_EFULL); a cached large policy can always be replaced
+ * by a new version (the reserve). */
+static void test_full(void)
+{
+	static char b[65536];
+	struct cache_opts o = { 1 << 20, 1 << 20, 0 };
+	struct cache *c;
+	struct cache_entry e, g;
+	char d[64];
+	unsigned stored = 0, lost = 0;
+	int rc = MT_OK;
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(cache_open_opts(&c, path, &o), MT_OK);
+	/* testing policies with chains first, then enforce ones until full */
+	for (unsigned i = 0; i < 20; i++) {
+		uint32_t len;
+
+		snprintf(d, sizeof(d), "t%u.example", i);
+		len = big_blob(b, sizeof(b), d, 100, 1);
+		mk(&e, d, b, len, 100);
+		e.mode = POLICY_MODE_TESTING;
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	}
+	for (unsigned i = 0; i < 2000 && rc == MT_OK; i++) {
+		uint32_t len;
+
+		snprintf(d, sizeof(d), "e%u.example", i);
+		len = big_blob(b, sizeof(b), d, 100, 1);
+		mk(&e, d, b, len, 100);
+		rc = cache_put(c, &e);
+		if (rc == MT_OK)
+			stored++;
+	}
+	CU_ASSERT_EQUAL(rc, MT_EFULL);
+	CU_ASSERT(stored > 20);
+	/* every enforce policy stored is still there */
+	for (unsigned i = 0; i < stored; i++) {
+		snprintf(d, sizeof(d), "e%u.example", i);
+		if (cache_get(c, d, &g) != MT_OK || g.n_mx != 100)
+			lost++;
+		cache_entry_clear(&g);
+	}
+	CU_ASSERT_EQUAL(lost, 0);
+	/* the testing ones made room */
+	CU_ASSERT_EQUAL(cache_get(c, "t0.example", &g), MT_ENOTFOUND);
+	/* a new version of a cached large policy always fits */
+	for (unsigned v = 2; v < 6; v++) {
+		uint32_t len = big_blob(b, sizeof(b), "e3.example", 100, v);
+
+		mk(&e, "e3.example", b, len, 100);
+		e.fetched = 1000 + v;
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		CU_ASSERT_EQUAL_FATAL(cache_get(c, "e3.example", &g), MT_OK);
+		CU_ASSERT(strncmp(g.mx, "mx000-v", 7) == 0 &&
+			  g.mx[7] == (char)('0' + v));
+		cache_entry_clear(&g);
+	}
+	cache_close(c);
+	cleanup();
+}
+
+/* Flip one byte of the domain's slot at offset off (from the slot). */
+static void flip(uint64_t at)
+{
+	unsigned char b;
+	int fd = open(path, O_RDWR);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(pread(fd, &b, 1, (off_t)at), 1);
+	b ^= 0x01;
+	CU_ASSERT_EQUAL(pwrite(fd, &b, 1, (off_t)at), 1);
+	close(fd);
+}
+
+/* Issue: a flipped byte in a slot's state or hash was a plain miss.  Every
+ * kind of damage to the wanted domain's slot is "cannot tell"; a writer
+ * keeps the name as a lost entry; other domains are not affected. */
+static void test_damage_bytes(void)
+{
+	static char b[65536];
+	struct cache *c;
+	struct cache_entry e, g;
+	struct cache_where w;
+	const char *what[] = { "state", "hash", "kind", "data", "fixed sum",
+			       "chain" };
+	char d[64];
+
+	for (unsigned k = 0; k < 6; k++) {
+		uint64_t at;
+		uint32_t len;
+
+		fresh();
+		CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+		for (unsigned i = 0; i < 50; i++) {
+			snprintf(d, sizeof(d), "o%u.example", i);
+			mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+			CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		}
+		len = big_blob(b, sizeof(b), "hit.example", 100, 1);
+		mk(&e, "hit.example", b, len, 100);
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		CU_ASSERT_EQUAL_FATAL(cache_test_where(c, "hit.example", &w),
+				      MT_OK);
+		at = w.slot_off + (k == 0 ? w.state_off : k == 1 ? w.hash_off :
+				   k == 2 ? w.kind_off : k == 3 ? w.data_off :
+				   w.fixed_sum_off);
+		if (k == 5)
+			at = w.ext_off + 100;
+		flip(at);
+		if (cache_get(c, "hit.example", &g) != MT_ECORRUPT)
+			fprintf(stderr, "\n  damage to the %s: not detected\n",
+				what[k]);
+		CU_ASSERT_EQUAL(cache_get(c, "hit.example", &g), MT_ECORRUPT);
+		for (unsigned i = 0; i < 50; i++) {
+			snprintf(d, sizeof(d), "o%u.example", i);
+			CU_ASSERT_EQUAL(cache_get(c, d, &g), MT_OK);
+			cache_entry_clear(&g);
+		}
+		/* a negative answer does not replace it; it becomes lost */
+		memset(&e, 0, sizeof(e));
+		snprintf(e.domain, sizeof(e.domain), "hit.example");
+		e.kind = CACHE_NEGATIVE;
+		e.expires = clock_now() + 60;
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_EEXIST);
+		CU_ASSERT_EQUAL_FATAL(cache_get(c, "hit.example", &g), MT_OK);
+		CU_ASSERT_EQUAL(g.kind, CACHE_LOST);
+		cache_entry_clear(&g);
+		/* a fetched policy repairs it */
+		mk(&e, "hit.example", blob2, sizeof(blob2) - 1, 2);
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		CU_ASSERT_EQUAL_FATAL(cache_get(c, "hit.example", &g), MT_OK);
+		CU_ASSERT_EQUAL(g.kind, CACHE_POLICY);
+		cache_entry_clear(&g);
+		cache_close(c);
+		cleanup();
+	}
+}
+
+/* The file changed under a running handle: extended (used as described),
+ * replaced by rename (followed within a second), truncated (noticed
+ * before any cut-off byte is touched, then rebuilt with what is left). */
+static void test_changed_under_running(void)
+{
+	struct cache *c, *c2;
+	struct cache_entry e, g;
+	struct cache_where w[40];
+	struct stat st;
+	char d[64], other[160];
+	pid_t pid;
+	int status, fd;
+
+	fresh();
+	clock_set_fake(2000000000);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	for (int i = 0; i < 40; i++) {
+		snprintf(d, sizeof(d), "u%d.example", i);
+		mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+		e.expires = 2000000000 + 86400;
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		CU_ASSERT_EQUAL(cache_test_where(c, d, &w[i]), MT_OK);
+	}
+	/* extended: nothing lost, no rebuild */
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	fd = open(path, O_RDWR | O_APPEND);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "tail", 4), 4);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c2, path, 1 << 20), MT_OK);
+	CU_ASSERT_EQUAL(cache_get(c2, "u1.example", &g), MT_OK);
+	cache_entry_clear(&g);
+	cache_close(c2);
+	{
+		struct stat st2;
+
+		CU_ASSERT_EQUAL(stat(path, &st2), 0);
+		CU_ASSERT_EQUAL(st2.st_ino, st.st_ino);
+	}
+	/* replaced by rename: another cache file moved over the name */
+	snprintf(other, sizeof(other), "%s/other", dir);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c2, other, 1 << 20), MT_OK);
+	mk(&e, "moved-in.example", blob2, sizeof(blob2) - 1, 2);
+	e.expires = 2000000000 + 86400;
+	CU_ASSERT_EQUAL(cache_put(c2, &e), MT_OK);
+	cache_close(c2);
+	CU_ASSERT_EQUAL(rename(other, path), 0);
+	clock_set_fake(2000000001);
+	for (int i = 0; i < 70; i++) {	/* the check runs every 64 reads */
+		if (cache_get(c, "moved-in.example", &g) == MT_OK) {
+			cache_entry_clear(&g);
+			break;
+		}
+	}
+	CU_ASSERT_EQUAL(cache_get(c, "moved-in.example", &g), MT_OK);
+	cache_entry_clear(&g);
+	cache_close(c);
+	/* truncated under a running handle (in a child: a SIGBUS would kill
+	 * it, not the suite) */
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	for (int i = 0; i < 40; i++) {
+		snprintf(d, sizeof(d), "u%d.example", i);
+		mk(&e, d, blob2, sizeof(blob2) - 1, 2);
+		e.expires = 2000000000 + 86400;
+		CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+		CU_ASSERT_EQUAL(cache_test_where(c, d, &w[i]), MT_OK);
+	}
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	pid = fork();
+	if (pid == 0) {
+		int bad = 0;
+
+		if (truncate(path, st.st_size / 2) != 0)
+			_exit(3);
+		clock_set_fake(2000000003);
+		/* lookups of entries still inside the file until the handle
+		 * has noticed (at most 64) ... */
+		for (int i = 0, n = 0; n < 70 && i < 40; i++) {
+			if (w[i].slot_off + 512 > (uint64_t)st.st_size / 2)
+				continue;
+			snprintf(d, sizeof(d), "u%d.example", i);
+			for (int k = 0; k < 70; k++, n++) {
+				if (cache_get(c, d, &g) != MT_OK)
+					bad++;
+				cache_entry_clear(&g);
+			}
+			break;
+		}
+		/* ... then every one, the cut-off ones included */
+		for (int i = 0; i < 40; i++) {
+			bool inside = w[i].slot_off + 512 <=
+				      (uint64_t)st.st_size / 2;
+
+			snprintf(d, sizeof(d), "u%d.example", i);
+			if (cache_get(c, d, &g) != (inside ? MT_OK
+							   : MT_ENOTFOUND))
+				bad++;
+			cache_entry_clear(&g);
+		}
+		_exit(bad ? 1 : 0);
+	}
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status))
+		fprintf(stderr, "\n  truncated: child killed by signal %d\n",
+			WTERMSIG(status));
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cache_close(c);
+	clock_set_fake(0);
+	cleanup();
+}
+
 int register_tests(void)
 {
 	static CU_TestInfo tests[] = {
@@ -591,6 +957,11 @@ int register_tests(void)
 		{ "random bytes over the header", test_random_header },
 		{ "fetch lease", test_lease },
 		{ "out of memory", test_oom },
+		{ "the file grows for large policies", test_growth },
+		{ "at the limit: enforce kept, updates fit", test_full },
+		{ "damaged bytes: never a miss", test_damage_bytes },
+		{ "extended, replaced, truncated while attached",
+		  test_changed_under_running },
 		CU_TEST_INFO_NULL,
 	};
 

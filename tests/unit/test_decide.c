@@ -61,9 +61,10 @@ static const struct dcase cases[] = {
 static void run_cases(const struct dcase *t)
 {
 	for (; t->label; t++) {
-		const char *reason = NULL;
+		enum mt_reason r = R_COUNT_;
 		enum verdict v = decide(t->have, t->mode, BLOB, t->host, t->dane,
-					&reason);
+					&r);
+		const char *reason = reason_str(r);
 
 		if (v != t->want || strcmp(reason, t->reason) != 0)
 			fprintf(stderr, "\n  case '%s': %s/%s\n", t->label,
@@ -94,7 +95,7 @@ static void test_words(void)
  * but a decision over it fails closed: refuse, never require nothing. */
 static void test_fail_closed(void)
 {
-	const char *reason;
+	enum mt_reason reason;
 
 	CU_ASSERT_EQUAL(decide(true, POLICY_MODE_ENFORCE, NULL, 0,
 			       "mx1.example.com", DANE_NONE, &reason),

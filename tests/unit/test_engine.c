@@ -84,6 +84,8 @@ static void put_policy(struct engine *e, const char *domain, int mode,
 	ce.n_mx = 2;
 	ce.mx_len = sizeof(blob);
 	ce.mx = blob;
+	/* Whatever was there goes: a put never replaces a later fetch. */
+	(void)cache_delete(engine_cache(e), domain);
 	CU_ASSERT_EQUAL(cache_put(engine_cache(e), &ce), MT_OK);
 }
 
@@ -157,14 +159,14 @@ static void t_cached(void)
 	/* and is still there, now in back-off */
 	CU_ASSERT_EQUAL(engine_policy(e, "example.org", 0, &p), MT_OK);
 	CU_ASSERT_TRUE(p.have_policy);
-	CU_ASSERT_STRING_EQUAL(p.reason, "cached-backoff");
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "cached-backoff");
 	engine_policy_clear(&p);
 
 	/* after max_age the policy is gone (no network: not cached) */
 	clock_set_fake(T0 + 86400);
 	CU_ASSERT_EQUAL(engine_policy(e, "example.org", ENGINE_NO_NETWORK, &p), MT_OK);
 	CU_ASSERT_FALSE(p.have_policy);
-	CU_ASSERT_STRING_EQUAL(p.reason, "not-cached");
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "not-cached");
 	engine_policy_clear(&p);
 	clock_set_fake(0);
 	engine_destroy(e);
@@ -296,25 +298,25 @@ static void t_recheck_soon(void)
 	put_policy(e, "r.example", POLICY_MODE_ENFORCE, T0 - 100, 86400, T0 - 10);
 	CU_ASSERT_EQUAL(engine_policy(e, "r.example", ENGINE_RECHECK_SOON, &p),
 			MT_OK);
-	CU_ASSERT_STRING_EQUAL(p.reason, "cached");
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "cached");
 	engine_policy_clear(&p);
 	/* confirmed 2 min ago, inside the 1 h interval: a plain call uses the
 	 * cache, the re-check asks the DNS (unreachable here: kept) */
 	put_policy(e, "r.example", POLICY_MODE_ENFORCE, T0 - 200, 86400, T0 - 120);
 	CU_ASSERT_EQUAL(engine_policy(e, "r.example", 0, &p), MT_OK);
-	CU_ASSERT_STRING_EQUAL(p.reason, "cached");
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "cached");
 	engine_policy_clear(&p);
 	CU_ASSERT_EQUAL(engine_policy(e, "r.example", ENGINE_RECHECK_SOON, &p),
 			MT_OK);
 	CU_ASSERT_TRUE(p.have_policy);
 	CU_ASSERT_EQUAL(p.mode, POLICY_MODE_ENFORCE);
-	CU_ASSERT_STRING_EQUAL(p.reason, "cached-dns-tempfail");
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "cached-dns-tempfail");
 	engine_policy_clear(&p);
 	/* and the failure's back-off holds for the next re-check */
 	CU_ASSERT_EQUAL(engine_policy(e, "r.example", ENGINE_RECHECK_SOON, &p),
 			MT_OK);
 	CU_ASSERT_TRUE(p.have_policy);
-	CU_ASSERT_STRING_EQUAL(p.reason, "cached-backoff");
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "cached-backoff");
 	engine_policy_clear(&p);
 	clock_set_fake(0);
 	engine_destroy(e);
@@ -348,7 +350,7 @@ static void t_cache_read_error(void)
 		if (bad)
 			fprintf(stderr, "\n  child: %s have_policy=%d "
 				"reason=%s\n", mt_strerror(rc), p.have_policy,
-				p.reason ? p.reason : "-");
+				reason_str(p.reason));
 		engine_policy_clear(&p);
 		engine_destroy(e);	/* the child's copy (leak checkers) */
 		_exit(bad);
@@ -360,29 +362,25 @@ static void t_cache_read_error(void)
 	engine_destroy(e);
 }
 
-/* Break the checksum of every used slot of the cache file (layout of
- * common/cache.c: 256-byte header with the slot count at offset 32, then
- * 512-byte slots with cs_sum at 8 and cs_state at 90). */
-static void damage_used_slots(void)
+/* Break the data checksum of the domain's slot (cache_test_where tells
+ * where it is). */
+static void damage_slot(struct engine *e, const char *domain)
 {
+	struct cache_where w;
 	char path[300];
 	unsigned char b;
-	uint32_t nslots = 0;
 	int fd;
 
+	CU_ASSERT_EQUAL_FATAL(cache_test_where(engine_cache(e), domain, &w),
+			      MT_OK);
 	snprintf(path, sizeof(path), "%s/cache", dir);
 	fd = open(path, O_RDWR);
 	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL(pread(fd, &nslots, 4, 32), 4);
-	for (uint32_t i = 0; i < nslots; i++) {
-		off_t off = 256 + (off_t)i * 512;
-
-		if (pread(fd, &b, 1, off + 90) == 1 && b == 1) {
-			CU_ASSERT_EQUAL(pread(fd, &b, 1, off + 8), 1);
-			b ^= 0x5a;
-			CU_ASSERT_EQUAL(pwrite(fd, &b, 1, off + 8), 1);
-		}
-	}
+	CU_ASSERT_EQUAL(pread(fd, &b, 1, (off_t)(w.slot_off + w.data_off)),
+			1);
+	b ^= 0x5a;
+	CU_ASSERT_EQUAL(pwrite(fd, &b, 1, (off_t)(w.slot_off + w.data_off)),
+			1);
 	close(fd);
 }
 
@@ -400,7 +398,7 @@ static void t_damaged_entry(void)
 	CU_ASSERT_EQUAL(cache_flush(engine_cache(e)), MT_OK);
 	put_policy(e, "damaged.example", POLICY_MODE_ENFORCE, T0 - 100, 86400,
 		   T0 - 10);
-	damage_used_slots();
+	damage_slot(e, "damaged.example");
 	CU_ASSERT_EQUAL(cache_get(engine_cache(e), "damaged.example", &g),
 			MT_ECORRUPT);
 	for (int i = 0; i < 2; i++) {
@@ -408,13 +406,146 @@ static void t_damaged_entry(void)
 				MT_EPOLICY);
 		engine_policy_clear(&p);
 	}
-	CU_ASSERT_EQUAL(cache_get(engine_cache(e), "damaged.example", &g),
-			MT_ECORRUPT);
+	/* what it held is unknown: kept as a lost entry, which fails
+	 * closed until a policy is fetched (or it is deleted) */
+	CU_ASSERT_EQUAL_FATAL(cache_get(engine_cache(e), "damaged.example",
+					&g), MT_OK);
+	CU_ASSERT_EQUAL(g.kind, CACHE_LOST);
+	cache_entry_clear(&g);
+	CU_ASSERT_EQUAL(engine_policy(e, "damaged.example", 0, &p),
+			MT_EPOLICY);
+	engine_policy_clear(&p);
 	/* a domain without an entry is still "no policy" */
 	CU_ASSERT_EQUAL(engine_policy(e, "other.example", 0, &p), MT_OK);
 	CU_ASSERT_FALSE(p.have_policy);
 	engine_policy_clear(&p);
 	CU_ASSERT_EQUAL(cache_flush(engine_cache(e)), MT_OK);
+	engine_destroy(e);
+}
+
+/* Issue: a stale copy written back.  This process reads the entry (a
+ * testing policy, id 1, its check due) and takes the lease; meanwhile
+ * another process stores the domain's new enforce policy (id 2); then the
+ * DNS fails here.  The failure is recorded on the entry as it is now:
+ * the enforce policy stays, with one failure and a back-off - never the
+ * old copy, never "none". */
+static struct engine *other;
+
+static void store_newer(const char *domain)
+{
+	struct cache *c;
+	struct cache_entry ce;
+	char path[300];
+	static char blob[] = "mx.example.org\0";
+
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, path, 1 << 20), MT_OK);
+	memset(&ce, 0, sizeof(ce));
+	snprintf(ce.domain, sizeof(ce.domain), "%s", domain);
+	ce.kind = CACHE_POLICY;
+	ce.mode = POLICY_MODE_ENFORCE;
+	ce.max_age = 86400;
+	ce.fetched = T0;
+	ce.expires = T0 + 86400;
+	ce.txt_checked = T0;
+	snprintf(ce.id, sizeof(ce.id), "id2");
+	ce.n_mx = 1;
+	ce.mx_len = sizeof(blob) - 1;
+	ce.mx = blob;
+	{
+		int rc = cache_put(c, &ce);
+
+		if (rc != MT_OK)
+			fprintf(stderr, "\n  store_newer: %s\n",
+				mt_strerror(rc));
+		CU_ASSERT_EQUAL(rc, MT_OK);
+	}
+	cache_close(c);
+	(void)other;
+}
+
+static void t_stale_write_back(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct cache_entry g;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	put_policy(e, "moved.example", POLICY_MODE_TESTING, T0 - 500, 86400,
+		   T0 - 7200);
+	engine_test_before_network = store_newer;
+	CU_ASSERT_EQUAL(engine_policy(e, "moved.example", 0, &p), MT_OK);
+	engine_test_before_network = NULL;
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL_FATAL(cache_get(engine_cache(e), "moved.example", &g),
+			      MT_OK);
+	CU_ASSERT_EQUAL(g.kind, CACHE_POLICY);
+	CU_ASSERT_EQUAL(g.mode, POLICY_MODE_ENFORCE);
+	CU_ASSERT_STRING_EQUAL(g.id, "id2");
+	CU_ASSERT_EQUAL(g.fail_count, 1);
+	CU_ASSERT(g.retry_after >= T0 + RULES_BACKOFF_MIN);
+	cache_entry_clear(&g);
+	/* and the next lookup answers the enforce policy */
+	CU_ASSERT_EQUAL(engine_policy(e, "moved.example", 0, &p), MT_OK);
+	CU_ASSERT_EQUAL(p.mode, POLICY_MODE_ENFORCE);
+	CU_ASSERT_STRING_EQUAL(p.id, "id2");
+	engine_policy_clear(&p);
+	clock_set_fake(0);
+	engine_destroy(e);
+}
+
+/* RFC 8461 §3.4: an address literal has no policy, whatever is cached or
+ * configured, and asks nothing of the network. */
+static void t_address_literal(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct engine_decision d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(engine_policy(e, "[192.0.2.1]", 0, &p), MT_OK);
+	CU_ASSERT_FALSE(p.have_policy);
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "address-literal");
+	CU_ASSERT_EQUAL(engine_decide(e, "[192.0.2.1]", &p, "[192.0.2.1]",
+				      &d), MT_OK);
+	CU_ASSERT_EQUAL(d.verdict, VERDICT_NONE);
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL(engine_policy(e, "[IPv6:2001:db8::1]", 0, &p), MT_OK);
+	CU_ASSERT_FALSE(p.have_policy);
+	engine_policy_clear(&p);
+	engine_destroy(e);
+}
+
+/* ENGINE_NO_STORE: an administrator's look never writes (no lease, no
+ * back-off, no answer stored). */
+static void t_no_store(void)
+{
+	struct engine *e = make_engine(NULL);
+	struct engine_policy p;
+	struct cache_entry g;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	clock_set_fake(T0);
+	put_policy(e, "look.example", POLICY_MODE_ENFORCE, T0 - 500, 86400,
+		   T0 - 7200);
+	CU_ASSERT_EQUAL(engine_policy(e, "look.example", ENGINE_NO_STORE, &p),
+			MT_OK);
+	CU_ASSERT_STRING_EQUAL(reason_str(p.reason), "cached-dns-tempfail");
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL_FATAL(cache_get(engine_cache(e), "look.example", &g),
+			      MT_OK);
+	CU_ASSERT_EQUAL(g.fail_count, 0);
+	CU_ASSERT_EQUAL(g.retry_after, 0);
+	CU_ASSERT_EQUAL(g.lease_pid, 0);
+	cache_entry_clear(&g);
+	/* nothing cached: nothing written either */
+	CU_ASSERT_EQUAL(engine_policy(e, "unseen.example", ENGINE_NO_STORE,
+				      &p), MT_OK);
+	engine_policy_clear(&p);
+	CU_ASSERT_EQUAL(cache_get(engine_cache(e), "unseen.example", &g),
+			MT_ENOTFOUND);
+	clock_set_fake(0);
 	engine_destroy(e);
 }
 
@@ -456,6 +587,9 @@ static CU_TestInfo tests[] = {
 	{ "damaged entry fails closed", t_damaged_entry },
 	{ "re-check before a deferral (5.1)", t_recheck_soon },
 	{ "cache read error fails closed", t_cache_read_error },
+	{ "a stale copy is never written back", t_stale_write_back },
+	{ "address literals have no policy", t_address_literal },
+	{ "a look never writes", t_no_store },
 	CU_TEST_INFO_NULL,
 };
 
