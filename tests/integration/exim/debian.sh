@@ -62,6 +62,8 @@ TW=${TW:-/tmp/mtasts-debian-$$}
 export TW
 mkdir -p "$TW.so"
 install -m 644 "$MTASTS_SO" "$TW.so/mtasts.so"
+# the network half, loaded by mtasts.so from its own directory
+install -m 644 "$(dirname "$MTASTS_SO")/mtasts-net.so" "$TW.so/mtasts-net.so"
 chmod 755 "$TW.so"
 export MTASTS_SO=$TW.so/mtasts.so
 trap 'world_down; rm -rf "$TW.so"' EXIT
