@@ -205,6 +205,7 @@ done
 grep -q " T=mtasts_smtp_enforce .*CV=yes" "$BD/B/log/mainlog" ||
 	{ echo "bench_exim.sh: B did not enforce" >&2; exit 1; }
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A R	# R[workload/conf] = "value value ..." (one per round)
 declare -A CN HS
 for round in $(seq 1 "$ROUNDS"); do
@@ -266,7 +267,7 @@ echo "$TABLE"
 DOC=$ROOT/docs/benchmarks.md
 {
 	echo "<!-- bench_exim.sh begin -->"
-	echo "Run: $(date -u +%Y-%m-%d), $ROUNDS rounds, $(nproc) cores, $(exim4 -bV 2>/dev/null | sed -n 's/^Exim version \([^ ]*\).*/Exim \1/p'), module $(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo '?')."
+	echo "Run: $(date -u +%Y-%m-%d), $ROUNDS rounds, $(nproc) cores, $(exim4 -bV 2>/dev/null | sed -n 's/^Exim version \([^ ]*\).*/Exim \1/p'), module $(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo '?'), load average $LOAD0 at the start and $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 	echo
 	echo "$TABLE"
 	echo "<!-- bench_exim.sh end -->"
