@@ -124,12 +124,7 @@ static int bench_txt(const struct config *cfg, unsigned nd)
 	char name[300], dd[64];
 	unsigned bad = 0;
 
-	memset(&o, 0, sizeof(o));
-	if (strcmp(cfg->resolver, "recursive") == 0)	/* as engine.c does */
-		o.recursive = 1;
-	else if (cfg->resolver[0])
-		o.resolv_conf = cfg->resolver;
-	o.timeout_ms = (int)cfg->dns_timeout_ms;
+	dns_opts_from_config(&o, cfg);	/* as engine.c does */
 	t0 = now_ns();
 	if (v == NULL || dns_create(&d, &o) != MT_OK) {
 		fprintf(stderr, "dns_create failed\n");
@@ -159,6 +154,8 @@ static int bench_fetch(const struct config *cfg, unsigned nd)
 	unsigned n = nd * rounds;
 	struct fetch_opts fo;
 	struct fetch_result fr;
+	struct dns_opts o;
+	struct dns *d = NULL;
 	struct policy pol;
 	double *v = calloc(n, sizeof(*v)), *vp = calloc(n, sizeof(*vp)), t0;
 	char dd[64];
@@ -166,10 +163,16 @@ static int bench_fetch(const struct config *cfg, unsigned nd)
 
 	if (v == NULL || vp == NULL)
 		return 1;
-	memset(&fo, 0, sizeof(fo));
-	fo.ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
-	fo.total_timeout_ms = (long)cfg->fetch_timeout_ms;
-	fo.connect_timeout_ms = 5000;
+	/* as engine.c does: the policy host is resolved through the
+	 * process's libunbound context */
+	dns_opts_from_config(&o, cfg);
+	if (dns_create(&d, &o) != MT_OK) {
+		fprintf(stderr, "dns_create failed\n");
+		free(v);
+		free(vp);
+		return 1;
+	}
+	fetch_opts_from_config(&fo, cfg, d);
 	for (unsigned i = 0; i < n; i++) {
 		dom(dd, sizeof(dd), 'b', i % nd);
 		memset(&fr, 0, sizeof(fr));
@@ -190,10 +193,11 @@ static int bench_fetch(const struct config *cfg, unsigned nd)
 		policy_clear(&pol);
 		fetch_result_clear(&fr);
 	}
-	report("cold fetch (fetch_policy: A + TCP + TLS + GET)", v, n);
+	report("cold fetch (fetch_policy: A/AAAA + TCP + TLS + GET)", v, n);
 	report("policy_parse of the fetched body", vp, n);
 	if (bad)
 		printf("  !! %u fetches failed\n", bad);
+	dns_destroy(d);
 	free(v);
 	free(vp);
 	return bad != 0;

@@ -2351,7 +2351,7 @@ int cache_flush(struct cache *c)
 		if (m->cs_state != SLOT_FREE || (m->cs_seq & 1) || !pristine(m))
 			clear_slot(c, i, SLOT_FREE);
 	}
-	memset(c->cmap, 0, (size_t)c->nchunks * sizeof(*c->cmap));
+	ext_reclaim(c);		/* every chunk free again, and counted */
 	unlock(c);
 	log_msg(LOG_LVL_NOTICE, "event=cache-flushed path=%s", c->path);
 	return MT_OK;

@@ -8,6 +8,7 @@
  *   override = example.net testing
  *   override = example.net enforce mx1.example.net *.example.net
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -213,6 +215,60 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 	return 0;
 }
 
+int config_proxy_parse(const char *url, char *host, unsigned *port)
+{
+	static const char scheme[] = "http://";
+	const char *h, *end, *p;
+	char tmp[DOMAIN_BUFSZ], norm[DOMAIN_BUFSZ];
+	unsigned char a[16];
+	size_t hl;
+	unsigned long v;
+	char *e;
+
+	if (url == NULL || strncasecmp(url, scheme, sizeof(scheme) - 1) != 0)
+		return MT_EPARSE;
+	h = url + sizeof(scheme) - 1;
+	if (strpbrk(h, "@?#") != NULL)
+		return MT_EPARSE;	/* no credentials, no query */
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (end == NULL || end[1] != ':')
+			return MT_EPARSE;
+		hl = (size_t)(end - h - 1);
+		if (hl == 0 || hl >= sizeof(tmp))
+			return MT_EPARSE;
+		memcpy(tmp, h + 1, hl);
+		tmp[hl] = '\0';
+		if (inet_pton(AF_INET6, tmp, a) != 1)
+			return MT_EPARSE;
+		p = end + 2;
+	} else {
+		end = strchr(h, ':');
+		if (end == NULL)
+			return MT_EPARSE;	/* the port is required */
+		hl = (size_t)(end - h);
+		if (hl == 0 || hl >= sizeof(tmp))
+			return MT_EPARSE;
+		memcpy(tmp, h, hl);
+		tmp[hl] = '\0';
+		if (inet_pton(AF_INET, tmp, a) != 1) {
+			if (domain_normalise(tmp, hl, norm) != MT_OK)
+				return MT_EPARSE;
+			memcpy(tmp, norm, strlen(norm) + 1);
+		}
+		p = end + 1;
+	}
+	if (!isdigit((unsigned char)*p))
+		return MT_EPARSE;
+	v = strtoul(p, &e, 10);
+	if (v == 0 || v > 65535 || e - p > 5 ||
+	    !(*e == '\0' || (e[0] == '/' && e[1] == '\0')))
+		return MT_EPARSE;
+	memcpy(host, tmp, strlen(tmp) + 1);
+	*port = (unsigned)v;
+	return MT_OK;
+}
+
 static int config_set(struct config *cfg, const char *k, char *v,
 		      const char **why)
 {
@@ -264,6 +320,22 @@ static int config_set(struct config *cfg, const char *k, char *v,
 	}
 	if (!strcmp(k, "ca_file"))
 		return v[0] == '/' ? set_path(cfg->ca_file, sizeof(cfg->ca_file), v) : -1;
+	if (!strcmp(k, "proxy")) {
+		/* an HTTP CONNECT proxy for policy fetches and report
+		 * delivery; never taken from the environment */
+		char host[DOMAIN_BUFSZ];
+		unsigned port;
+
+		if (!strcmp(v, "none")) {
+			cfg->proxy[0] = '\0';
+			return 0;
+		}
+		if (config_proxy_parse(v, host, &port) != MT_OK) {
+			*why = "proxy must be none or http://HOST:PORT";
+			return -1;
+		}
+		return set_path(cfg->proxy, sizeof(cfg->proxy), v);
+	}
 	if (!strcmp(k, "resolver")) {
 		if (!strcmp(v, "system")) {
 			cfg->resolver[0] = '\0';

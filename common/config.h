@@ -42,6 +42,7 @@ struct config {
 					 * before its next run; 0 = never */
 	int64_t lease_time;		/* seconds a fetch lease is held */
 	char ca_file[CONFIG_PATH_MAX];	/* "" = system store */
+	char proxy[CONFIG_PATH_MAX];	/* "" = none; "http://HOST:PORT" */
 	char resolver[CONFIG_PATH_MAX];	/* "" = /etc/resolv.conf,
 					 * "recursive" = full recursion */
 	int dane;			/* host MTA does DANE */
@@ -60,6 +61,13 @@ void config_defaults(struct config *cfg);
  * MT_ECONFIG / MT_EIO with a message "file:line: what" in err. */
 int config_load(struct config *cfg, const char *path, char *err,
 		size_t errsz);
+/* The `proxy` setting: "http://HOST:PORT" with an optional "/" after it;
+ * HOST a host name, an IPv4 address or a bracketed IPv6 address; PORT
+ * 1..65535.  No credentials, no other scheme.  host (DOMAIN_BUFSZ bytes)
+ * receives the normalised name or the address without brackets.  MT_OK or
+ * MT_EPARSE.  Pure; also what fetch.c reads the setting with. */
+int config_proxy_parse(const char *url, char *host, unsigned *port);
+
 const struct config_override *config_override_find(const struct config *cfg,
 						   const char *domain);
 

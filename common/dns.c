@@ -26,10 +26,15 @@
  * Trust: answers are remote data.  libunbound hands over each RR's rdata
  * uncompressed; every length in it is checked before use.
  *
+ * Addresses: dns_addr() asks AAAA and A at once under one deadline (the
+ * policy fetch hands them to libcurl, so that no lookup of the policy host
+ * goes through the system resolver, whose time libcurl cannot bound).
+ *
  * Ownership: dns_txt() fills caller-owned struct dns_txt whose strings are
- * mem_alloc'ed and released by dns_txt_clear(); dns_mx() and dns_tlsa()
- * fill fixed-size caller structs.
+ * mem_alloc'ed and released by dns_txt_clear(); dns_mx(), dns_tlsa() and
+ * dns_addr() fill fixed-size caller structs.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -41,6 +46,7 @@
 #include <unbound.h>
 
 #include "clock.h"
+#include "config.h"
 #include "dns.h"
 #include "domain.h"
 #include "log.h"
@@ -50,8 +56,15 @@
 #define DNS_DEFAULT_TIMEOUT_MS 5000
 #define DNS_ROOT_KEY "/usr/share/dns/root.key"
 
+/* RFC 8305 §3 "Resolution Delay": once one address family has answered,
+ * the other is waited for this long at most. */
+#define DNS_GRACE_MS 50
+#define DNS_QUERIES_MAX 2
+
+#define RR_TYPE_A 1
 #define RR_TYPE_MX 15
 #define RR_TYPE_TXT 16
+#define RR_TYPE_AAAA 28
 #define RR_TYPE_TLSA 52
 #define RR_CLASS_IN 1
 #define RCODE_NOERROR 0
@@ -254,19 +267,39 @@ static int start_query(struct ub_ctx *ctx, const char *name, int type,
 	return err;
 }
 
-/* Resolve name/type within the deadline.  On MT_OK either *res is set
- * (caller ub_resolve_free()s it) or *st is DNS_TEMPFAIL.  Returns MT_OK,
- * MT_ENOMEM, MT_EINVAL, MT_ECONFIG. */
-static int resolve(struct dns *d, const char *name, int type,
-		   struct ub_result **res, enum dns_status *st)
+/* The status of a finished query's answer. */
+static enum dns_status status_of(const struct ub_result *r)
 {
-	struct dns_query q;
+	if (r->bogus)
+		return DNS_TEMPFAIL;	/* a forged answer is no answer */
+	if (r->rcode == RCODE_NXDOMAIN)
+		return DNS_NXDOMAIN;
+	if (r->rcode != RCODE_NOERROR)
+		return DNS_TEMPFAIL;	/* SERVFAIL, REFUSED, ... */
+	return r->havedata ? DNS_ANSWER : DNS_NODATA;
+}
+
+/* Ask name for each of types[0..n) at once and wait for the answers until
+ * timeout_ms has passed; what has not answered by then is cancelled.
+ * With `grace`, the first answer that carries records shortens the wait
+ * for the others to DNS_GRACE_MS (RFC 8305 §3: a client does not wait long
+ * for the second address family once it has addresses).  On MT_OK each
+ * q[i] says whether its query finished (done, err, res: the caller
+ * ub_resolve_free()s res).  MT_ENOMEM, MT_EINVAL, MT_ECONFIG otherwise,
+ * with nothing left to free. */
+static int run_queries(struct dns *d, const char *name, const int *types,
+		       struct dns_query *q, size_t n, int timeout_ms,
+		       int grace)
+{
 	struct pollfd pfd;
 	int64_t deadline, left;
-	int id = 0, err, rc;
+	int id[DNS_QUERIES_MAX];
+	size_t i, started = 0, done;
+	int err = 0, rc;
 
-	*res = NULL;
-	*st = DNS_TEMPFAIL;
+	if (n == 0 || n > DNS_QUERIES_MAX)
+		return MT_EINVAL;
+	memset(q, 0, n * sizeof(*q));
 	if (!name_ok(name))
 		return MT_EINVAL;
 	if (d->ctx == NULL || d->pid != getpid()) {
@@ -275,15 +308,39 @@ static int resolve(struct dns *d, const char *name, int type,
 		if (rc != MT_OK)
 			return rc;
 	}
-	memset(&q, 0, sizeof(q));
-	err = start_query(d->ctx, name, type, &q, &id);
+	for (started = 0; started < n; started++) {
+		err = start_query(d->ctx, name, types[started], &q[started],
+				  &id[started]);
+		if (err != 0)
+			break;
+	}
 	if (err != 0) {
-		log_error(name, type, err);
+		log_error(name, types[started], err);
+		for (i = 0; i < started; i++)
+			if (!q[i].done)
+				ub_cancel(d->ctx, id[i]);
+		for (i = 0; i < started; i++)
+			ub_resolve_free(q[i].res);
+		memset(q, 0, n * sizeof(*q));
+		/* a query that cannot start is a lookup that failed */
 		return err == UB_NOMEM ? MT_ENOMEM : MT_OK;
 	}
-	deadline = clock_mono_ms() + d->timeout_ms;
+	deadline = clock_mono_ms() + timeout_ms;
 	err = 0;
-	while (!q.done && err == 0) {
+	for (;;) {
+		for (i = 0, done = 0; i < n; i++) {
+			if (!q[i].done)
+				continue;
+			done++;
+			/* RFC 8305 §3: records of one family are enough
+			 * to go on with after a short wait for the other */
+			if (grace && q[i].err == 0 && q[i].res != NULL &&
+			    status_of(q[i].res) == DNS_ANSWER &&
+			    deadline > clock_mono_ms() + DNS_GRACE_MS)
+				deadline = clock_mono_ms() + DNS_GRACE_MS;
+		}
+		if (done == n || err != 0)
+			break;
 		left = deadline - clock_mono_ms();
 		if (left <= 0)
 			break;
@@ -296,38 +353,61 @@ static int resolve(struct dns *d, const char *name, int type,
 		else if (rc > 0)
 			err = ub_process(d->ctx);
 	}
-	if (!q.done) {
+	for (i = 0; i < n; i++) {
+		if (q[i].done)
+			continue;
 		/* Deadline or a broken pipe: the query still points at q on
-		 * this stack, so it must be cancelled; the callback is then
-		 * never called and libunbound frees what it holds. */
-		ub_cancel(d->ctx, id);
+		 * the caller's stack, so it must be cancelled; the callback
+		 * is then never called and libunbound frees what it holds. */
+		ub_cancel(d->ctx, id[i]);
 		if (err != 0)
-			log_error(name, type, err);
+			log_error(name, types[i], err);
 		else
 			log_msg(LOG_LVL_INFO, "event=dns-timeout name=%s "
-				"type=%d timeout_ms=%d", name, type,
-				d->timeout_ms);
-		return MT_OK;
+				"type=%d timeout_ms=%d", name, types[i],
+				timeout_ms);
 	}
-	if (q.err != 0) {
-		ub_resolve_free(q.res);
-		log_error(name, type, q.err);
-		return q.err == UB_NOMEM ? MT_ENOMEM : MT_OK;
-	}
-	if (q.res == NULL)
-		return MT_OK;
-	*res = q.res;
-	if (q.res->bogus)
-		*st = DNS_TEMPFAIL;	/* a forged answer is no answer */
-	else if (q.res->rcode == RCODE_NXDOMAIN)
-		*st = DNS_NXDOMAIN;
-	else if (q.res->rcode != RCODE_NOERROR)
-		*st = DNS_TEMPFAIL;	/* SERVFAIL, REFUSED, ... */
-	else if (!q.res->havedata)
-		*st = DNS_NODATA;
-	else
-		*st = DNS_ANSWER;
 	return MT_OK;
+}
+
+/* A finished (or not) query into *res and *st: MT_OK (*res set, the caller
+ * ub_resolve_free()s it, or *st DNS_TEMPFAIL), or MT_ENOMEM. */
+static int query_result(const char *name, int type, struct dns_query *q,
+			struct ub_result **res, enum dns_status *st)
+{
+	*res = NULL;
+	*st = DNS_TEMPFAIL;
+	if (!q->done)
+		return MT_OK;
+	if (q->err != 0) {
+		ub_resolve_free(q->res);
+		q->res = NULL;
+		log_error(name, type, q->err);
+		return q->err == UB_NOMEM ? MT_ENOMEM : MT_OK;
+	}
+	if (q->res == NULL)
+		return MT_OK;
+	*res = q->res;
+	q->res = NULL;
+	*st = status_of(*res);
+	return MT_OK;
+}
+
+/* Resolve name/type within the deadline.  On MT_OK either *res is set
+ * (caller ub_resolve_free()s it) or *st is DNS_TEMPFAIL.  Returns MT_OK,
+ * MT_ENOMEM, MT_EINVAL, MT_ECONFIG. */
+static int resolve(struct dns *d, const char *name, int type,
+		   struct ub_result **res, enum dns_status *st)
+{
+	struct dns_query q;
+	int rc;
+
+	*res = NULL;
+	*st = DNS_TEMPFAIL;
+	rc = run_queries(d, name, &type, &q, 1, d->timeout_ms, 0);
+	if (rc != MT_OK)
+		return rc;
+	return query_result(name, type, &q, res, st);
 }
 
 static enum dns_sec sec_of(const struct ub_result *r)
@@ -576,4 +656,89 @@ int dns_tlsa(struct dns *d, const char *host, unsigned port,
 out:
 	ub_resolve_free(r);
 	return rc;
+}
+
+/* RFC 1035 §3.4.1 (A: 4 octets), RFC 3596 §2.2 (AAAA: 16 octets). */
+static void addr_add(struct dns_addr *out, int family,
+		     const struct ub_result *r)
+{
+	size_t want = family == AF_INET ? 4 : 16;
+	int i;
+
+	for (i = 0; r->data[i] != NULL && out->n < DNS_MAX_RECORDS; i++) {
+		if (r->len[i] < 0 || (size_t)r->len[i] != want)
+			continue;	/* malformed: not an address */
+		if (inet_ntop(family, r->data[i], out->addr[out->n],
+			      sizeof(out->addr[out->n])) == NULL)
+			continue;
+		out->family[out->n] = family;
+		out->n++;
+	}
+}
+
+int dns_addr(struct dns *d, const char *name, int timeout_ms,
+	     struct dns_addr *out)
+{
+	/* AAAA first: the order getaddrinfo() gives by default (RFC 6724);
+	 * the client tries both families (RFC 8305). */
+	static const int types[2] = { RR_TYPE_AAAA, RR_TYPE_A };
+	static const int families[2] = { AF_INET6, AF_INET };
+	struct dns_query q[2];
+	struct ub_result *r[2] = { NULL, NULL };
+	enum dns_status st[2];
+	enum dns_sec sec = DNS_SEC_SECURE;
+	int rc, i, answered = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->status = DNS_TEMPFAIL;
+	if (d == NULL || name == NULL)
+		return MT_EINVAL;
+	if (timeout_ms <= 0 || timeout_ms > d->timeout_ms)
+		timeout_ms = d->timeout_ms;
+	rc = run_queries(d, name, types, q, 2, timeout_ms, 1);
+	if (rc != MT_OK)
+		return rc;
+	for (i = 0; i < 2; i++) {
+		int r2 = query_result(name, types[i], &q[i], &r[i], &st[i]);
+
+		if (r2 != MT_OK)
+			rc = r2;
+	}
+	if (rc != MT_OK)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (r[i] == NULL)
+			continue;
+		answered++;
+		if (sec_of(r[i]) == DNS_SEC_BOGUS)
+			sec = DNS_SEC_BOGUS;
+		else if (sec_of(r[i]) == DNS_SEC_INSECURE &&
+			 sec != DNS_SEC_BOGUS)
+			sec = DNS_SEC_INSECURE;
+		if (st[i] == DNS_ANSWER)
+			addr_add(out, families[i], r[i]);
+	}
+	out->sec = answered ? sec : DNS_SEC_INSECURE;
+	if (out->n > 0)
+		out->status = DNS_ANSWER;
+	else if (st[0] == DNS_NXDOMAIN || st[1] == DNS_NXDOMAIN)
+		out->status = DNS_NXDOMAIN;	/* the name does not exist */
+	else if (st[0] == DNS_NODATA && st[1] == DNS_NODATA)
+		out->status = DNS_NODATA;
+	else
+		out->status = DNS_TEMPFAIL;	/* timeout, SERVFAIL, ... */
+out:
+	ub_resolve_free(r[0]);
+	ub_resolve_free(r[1]);
+	return rc;
+}
+
+void dns_opts_from_config(struct dns_opts *o, const struct config *cfg)
+{
+	memset(o, 0, sizeof(*o));
+	if (strcmp(cfg->resolver, "recursive") == 0)
+		o->recursive = 1;
+	else if (cfg->resolver[0] != '\0')
+		o->resolv_conf = cfg->resolver;
+	o->timeout_ms = (int)cfg->dns_timeout_ms;
 }

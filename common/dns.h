@@ -1,6 +1,7 @@
 /*
  * dns.h - DNS lookups through libunbound: TXT (CNAMEs followed), MX, TLSA,
- * each with the DNSSEC state and final vs temporary failure kept apart.
+ * addresses (A and AAAA), each with the DNSSEC state and final vs
+ * temporary failure kept apart.
  *
  * One context per process; after fork() the first call re-creates it.
  * Resolver: /etc/resolv.conf by default (forwarding: the upstream answers
@@ -48,7 +49,18 @@ struct dns_tlsa {
 	size_t n;	/* number of TLSA records */
 };
 
+/* Addresses of one name (A and AAAA), text form as inet_ntop() writes it. */
+#define DNS_ADDRSTRLEN 46	/* INET6_ADDRSTRLEN */
+struct dns_addr {
+	enum dns_status status;	/* ANSWER when n > 0 */
+	enum dns_sec sec;
+	size_t n;
+	int family[DNS_MAX_RECORDS];	/* AF_INET6, AF_INET */
+	char addr[DNS_MAX_RECORDS][DNS_ADDRSTRLEN];
+};
+
 struct dns;
+struct config;
 
 struct dns_opts {
 	const char *resolv_conf;	/* NULL = /etc/resolv.conf */
@@ -56,6 +68,10 @@ struct dns_opts {
 	const char *trust_anchor;	/* NULL = unbound's default root key */
 	int timeout_ms;
 };
+
+/* The resolver the configuration names (`resolver`, `dns_timeout`).  o's
+ * strings point into cfg: cfg must outlive o. */
+void dns_opts_from_config(struct dns_opts *o, const struct config *cfg);
 
 int dns_create(struct dns **out, const struct dns_opts *opts);
 void dns_destroy(struct dns *d);	/* accepts NULL */
@@ -67,6 +83,14 @@ void dns_txt_clear(struct dns_txt *t);
 int dns_mx(struct dns *d, const char *name, struct dns_mx *out);
 int dns_tlsa(struct dns *d, const char *host, unsigned port,
 	     struct dns_tlsa *out);
+/* AAAA and A of name, asked at once and bounded by one deadline: timeout_ms,
+ * or the context's timeout when that is shorter or timeout_ms <= 0.  Once
+ * one family has answered with addresses the other gets at most 50 ms more
+ * (RFC 8305 §3).  AAAA addresses first.  status: ANSWER (n > 0), NXDOMAIN,
+ * NODATA (both families), TEMPFAIL (a timeout or failure and no address).
+ * Same return values as dns_txt(). */
+int dns_addr(struct dns *d, const char *name, int timeout_ms,
+	     struct dns_addr *out);
 
 /* Pure helpers over rdata as libunbound hands it over (uncompressed, no
  * RDLENGTH), exposed for unit tests and fuzzing. */

@@ -133,12 +133,7 @@ static struct dns *engine_dns(struct engine *e)
 	/* After fork the parent's context belongs to the parent: drop the
 	 * pointer without touching it (its fds are the parent's too). */
 	e->dns = NULL;
-	memset(&o, 0, sizeof(o));
-	if (strcmp(e->cfg.resolver, "recursive") == 0)
-		o.recursive = 1;
-	else if (e->cfg.resolver[0] != '\0')
-		o.resolv_conf = e->cfg.resolver;
-	o.timeout_ms = (int)e->cfg.dns_timeout_ms;
+	dns_opts_from_config(&o, &e->cfg);
 	if (dns_create(&e->dns, &o) != MT_OK) {
 		e->dns = NULL;
 		return NULL;
@@ -221,11 +216,7 @@ static int fetch_and_parse(struct engine *e, const char *domain,
 	const char *type;
 	int rc;
 
-	memset(&fo, 0, sizeof(fo));
-	fo.ca_file = e->cfg.ca_file[0] ? e->cfg.ca_file : NULL;
-	fo.total_timeout_ms = (long)e->cfg.fetch_timeout_ms;
-	fo.connect_timeout_ms = fo.total_timeout_ms < 5000 ?
-		fo.total_timeout_ms : 5000;
+	fetch_opts_from_config(&fo, &e->cfg, engine_dns(e));
 	memset(&fr, 0, sizeof(fr));
 	rc = fetch_policy(domain, &fo, &fr);
 	if (rc != MT_OK) {

@@ -51,25 +51,27 @@ void (*shm_test_mid_write)(void);
 static int check_file(int fd, const char *path, struct stat *st)
 {
 	if (fstat(fd, st) != 0) {
-		log_msg(LOG_LVL_ERR, "cache: fstat %s: %s", path,
-			strerror(errno));
+		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=fstat "
+			"error=\"%s\"", path, strerror(errno));
 		return MT_EIO;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		log_msg(LOG_LVL_ERR, "cache: %s is not a regular file: refused",
-			path);
+		log_msg(LOG_LVL_ERR, "event=cache-file-refused path=%s "
+			"security=1 why=\"not a regular file\"", path);
 		return MT_EPERM;
 	}
 	if (st->st_uid != geteuid()) {
 		log_msg(LOG_LVL_ERR,
-			"cache: %s is owned by uid %lu, not %lu: refused", path,
+			"event=cache-file-refused path=%s security=1 "
+			"why=\"owned by uid %lu, not %lu\"", path,
 			(unsigned long)st->st_uid, (unsigned long)geteuid());
 		return MT_EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
 		log_msg(LOG_LVL_ERR,
-			"cache: %s is writable by group or others (mode %04o): "
-			"refused", path, (unsigned)(st->st_mode & 07777));
+			"event=cache-file-refused path=%s security=1 "
+			"why=\"writable by group or others (mode %04o)\"", path,
+			(unsigned)(st->st_mode & 07777));
 		return MT_EPERM;
 	}
 	return MT_OK;
@@ -89,13 +91,13 @@ int shm_attach(struct shm *s, const char *path)
 		if (errno == ENOENT)
 			return MT_ENOTFOUND;
 		if (errno == ELOOP) {
-			log_msg(LOG_LVL_ERR, "cache: %s is a symlink: refused",
-				path);
+			log_msg(LOG_LVL_ERR, "event=cache-file-refused "
+				"path=%s security=1 why=\"a symlink\"", path);
 			return MT_EPERM;
 		}
 		rc = errno == EACCES || errno == EISDIR ? MT_EPERM : MT_EIO;
-		log_msg(LOG_LVL_ERR, "cache: open %s: %s", path,
-			strerror(errno));
+		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=open "
+			"error=\"%s\"", path, strerror(errno));
 		return rc;
 	}
 	rc = check_file(fd, path, &st);
@@ -108,8 +110,8 @@ int shm_attach(struct shm *s, const char *path)
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
 		 MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
-		log_msg(LOG_LVL_ERR, "cache: mmap %s: %s", path,
-			strerror(errno));
+		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=mmap "
+			"error=\"%s\"", path, strerror(errno));
 		rc = errno == ENOMEM ? MT_ENOMEM : MT_EIO;
 		goto fail;
 	}
@@ -160,8 +162,8 @@ int shm_create(const char *path, size_t size, shm_init_fn *init, void *arg,
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	if (fd < 0) {
-		log_msg(LOG_LVL_ERR, "cache: create %s: %s", tmp,
-			strerror(errno));
+		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=create "
+			"error=\"%s\"", tmp, strerror(errno));
 		return errno == EACCES ? MT_EPERM : MT_EIO;
 	}
 	/* fchmod: the umask must not matter, and 0600 is the rule. */
@@ -194,8 +196,8 @@ int shm_create(const char *path, size_t size, shm_init_fn *init, void *arg,
 	rc = MT_OK;
 out:
 	if (rc == MT_EIO)
-		log_msg(LOG_LVL_ERR, "cache: creating %s: %s", path,
-			strerror(errno));
+		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=create "
+			"error=\"%s\"", path, strerror(errno));
 	if (p != MAP_FAILED)
 		munmap(p, size);
 	if (tmp[0] != '\0')

@@ -1,6 +1,7 @@
 /*
- * cmd_cache.c - `mtasts cache [--json] stats|list|show DOMAIN|flush [DOMAIN]`:
- * inspect and clear the shared policy cache (common/cache.h).
+ * cmd_cache.c - `mtasts cache [--json] stats|list|show DOMAIN|check|
+ * flush [DOMAIN]`: inspect and clear the shared policy cache
+ * (common/cache.h).
  *
  * Reads go through the same lock-free path as the plugin, so inspecting a
  * live cache never blocks deliveries.  Everything printed came from the
@@ -28,6 +29,8 @@ static const char *kind_str(uint8_t k)
 		return "policy";
 	case CACHE_NEGATIVE:
 		return "negative";
+	case CACHE_LOST:
+		return "lost";
 	default:
 		return "empty";
 	}
@@ -74,6 +77,10 @@ static void entry_human(const struct cache_entry *e, bool full)
 		printf("%s policy mode=%s id=%s max_age=%u expires=%lld mx=%u",
 		       d, policy_mode_str((enum policy_mode)e->mode), id,
 		       e->max_age, (long long)e->expires, e->n_mx);
+	else if (e->kind == CACHE_LOST)
+		printf("%s lost (damaged; held as a possible enforce policy "
+		       "until a policy is fetched or 'mtasts cache flush %s') "
+		       "expires=%lld", d, d, (long long)e->expires);
 	else
 		printf("%s %s expires=%lld", d, kind_str(e->kind),
 		       (long long)e->expires);
@@ -127,7 +134,7 @@ static int print_json(struct json *j, struct buf *b)
 static int usage(void)
 {
 	fprintf(stderr, "usage: mtasts cache [--json] stats | list | "
-			"show DOMAIN | flush [DOMAIN]\n");
+			"show DOMAIN | check | flush [DOMAIN]\n");
 	return 2;
 }
 
@@ -144,17 +151,24 @@ static int do_stats(struct cache *c, bool json)
 	}
 	if (!json) {
 		printf("slots %llu\nused %llu\npolicies %llu\nnegatives %llu\n"
+		       "lost %llu\ndamaged %llu\n"
 		       "file_size %llu\nhits %llu\nmisses %llu\n"
-		       "evictions %llu\ncorrupt_seen %llu\n",
+		       "evictions %llu\ncorrupt_seen %llu\ntorn_reads %llu\n"
+		       "locked_reads %llu\ngrows %llu\n",
 		       (unsigned long long)st.slots,
 		       (unsigned long long)st.used,
 		       (unsigned long long)st.policies,
 		       (unsigned long long)st.negatives,
+		       (unsigned long long)st.lost,
+		       (unsigned long long)st.damaged,
 		       (unsigned long long)st.file_size,
 		       (unsigned long long)st.hits,
 		       (unsigned long long)st.misses,
 		       (unsigned long long)st.evictions,
-		       (unsigned long long)st.corrupt_seen);
+		       (unsigned long long)st.corrupt_seen,
+		       (unsigned long long)st.torn_reads,
+		       (unsigned long long)st.locked_reads,
+		       (unsigned long long)st.grows);
 		return 0;
 	}
 	buf_init(&b, 4096);
@@ -169,8 +183,69 @@ static int do_stats(struct cache *c, bool json)
 	json_key_int(&j, "misses", (int64_t)st.misses);
 	json_key_int(&j, "evictions", (int64_t)st.evictions);
 	json_key_int(&j, "corrupt_seen", (int64_t)st.corrupt_seen);
+	json_key_int(&j, "lost", (int64_t)st.lost);
+	json_key_int(&j, "damaged", (int64_t)st.damaged);
+	json_key_int(&j, "torn_reads", (int64_t)st.torn_reads);
+	json_key_int(&j, "locked_reads", (int64_t)st.locked_reads);
+	json_key_int(&j, "grows", (int64_t)st.grows);
 	json_object_end(&j);
 	return print_json(&j, &b);
+}
+
+struct damage_ctx {
+	struct json *j;
+	unsigned n;
+};
+
+static int damaged_fn(uint32_t slot, const char *domain, void *arg)
+{
+	struct damage_ctx *d = arg;
+	char name[DOMAIN_BUFSZ];
+
+	d->n++;
+	if (domain != NULL)
+		log_sanitise(name, sizeof(name), domain, strlen(domain));
+	if (d->j != NULL) {
+		json_object_begin(d->j);
+		json_key_int(d->j, "slot", slot);
+		if (domain != NULL)
+			json_key_string(d->j, "domain", name);
+		json_object_end(d->j);
+	} else {
+		printf("slot %u damaged: %s\n", slot,
+		       domain != NULL ? name : "owner unknown");
+	}
+	return 0;
+}
+
+/* Every damaged slot (exit 1 when there is one). */
+static int do_check(struct cache *c, bool json)
+{
+	struct damage_ctx d = { NULL, 0 };
+	struct buf b;
+	struct json j;
+	int rc, status;
+
+	if (json) {
+		buf_init(&b, 16u << 20);
+		json_init(&j, &b);
+		json_array_begin(&j);
+		d.j = &j;
+	}
+	rc = cache_foreach_damaged(c, damaged_fn, &d);
+	if (json) {
+		json_array_end(&j);
+		status = print_json(&j, &b);
+	} else {
+		status = 0;
+		if (d.n == 0)
+			printf("no damaged slot\n");
+	}
+	if (rc != MT_OK) {
+		fprintf(stderr, "mtasts: cache: %s\n", mt_strerror(rc));
+		return 2;
+	}
+	return status ? status : d.n ? 1 : 0;
 }
 
 int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
@@ -203,6 +278,7 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 	if (!((strcmp(args[0], "stats") == 0 && nargs == 1) ||
 	      (strcmp(args[0], "list") == 0 && nargs == 1) ||
 	      (strcmp(args[0], "show") == 0 && nargs == 2) ||
+	      (strcmp(args[0], "check") == 0 && nargs == 1) ||
 	      (strcmp(args[0], "flush") == 0 && nargs <= 2)))
 		return usage();
 	/* inspecting never creates the file: one made here would belong to
@@ -220,6 +296,8 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	if (strcmp(args[0], "stats") == 0) {
 		status = do_stats(c, json);
+	} else if (strcmp(args[0], "check") == 0) {
+		status = do_check(c, json);
 	} else if (strcmp(args[0], "list") == 0) {
 		struct list_ctx l = { NULL };
 

@@ -146,17 +146,14 @@ static void check_txt(struct check *c, struct dns *d, const char *domain,
 }
 
 static int check_policy(struct check *c, const struct config *cfg,
-			const char *domain, struct policy *pol)
+			struct dns *d, const char *domain, struct policy *pol)
 {
 	struct fetch_opts fo;
 	struct fetch_result fr;
 	struct diag_list dl;
 	int rc;
 
-	memset(&fo, 0, sizeof(fo));
-	fo.ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
-	fo.total_timeout_ms = (long)cfg->fetch_timeout_ms;
-	fo.connect_timeout_ms = fo.total_timeout_ms < 5000 ? fo.total_timeout_ms : 5000;
+	fetch_opts_from_config(&fo, cfg, d);
 	memset(&fr, 0, sizeof(fr));
 	rc = fetch_policy(domain, &fo, &fr);
 	if (rc != MT_OK || fr.err != FETCH_OK) {
@@ -328,12 +325,7 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 		fprintf(stderr, "mtasts check: '%s' is not a valid domain\n", argv[i]);
 		return 2;
 	}
-	memset(&o, 0, sizeof(o));
-	if (strcmp(ctx->cfg.resolver, "recursive") == 0)
-		o.recursive = 1;
-	else if (ctx->cfg.resolver[0])
-		o.resolv_conf = ctx->cfg.resolver;
-	o.timeout_ms = (int)ctx->cfg.dns_timeout_ms;
+	dns_opts_from_config(&o, &ctx->cfg);
 	rc = dns_create(&d, &o);
 	if (rc == MT_OK)
 		rc = fetch_global_init();
@@ -352,7 +344,7 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 
 	check_txt(&c, d, domain, &txt, &have_txt);
-	if (check_policy(&c, &ctx->cfg, domain, &pol) == 0) {
+	if (check_policy(&c, &ctx->cfg, d, domain, &pol) == 0) {
 		if (!have_txt)
 			report(&c, F_ERROR, "txt", "txt-unannounced",
 			       "a policy is served but no valid TXT record "

@@ -147,12 +147,7 @@ int cmd_query(int argc, char **argv, struct cmd_ctx *ctx)
 		struct dns *d = NULL;
 		struct dns_opts o;
 
-		memset(&o, 0, sizeof(o));
-		if (strcmp(ctx->cfg.resolver, "recursive") == 0)
-			o.recursive = 1;
-		else if (ctx->cfg.resolver[0])
-			o.resolv_conf = ctx->cfg.resolver;
-		o.timeout_ms = (int)ctx->cfg.dns_timeout_ms;
+		dns_opts_from_config(&o, &ctx->cfg);
 		memset(&mxs, 0, sizeof(mxs));
 		if (dns_create(&d, &o) != MT_OK ||
 		    dns_mx(d, domain, &mxs) != MT_OK ||

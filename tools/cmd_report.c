@@ -270,11 +270,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 		buf_free(&names);
 		return 2;
 	}
-	memset(&o, 0, sizeof(o));
-	if (ctx->cfg.resolver[0] && strcmp(ctx->cfg.resolver, "recursive") != 0)
-		o.resolv_conf = ctx->cfg.resolver;
-	o.recursive = strcmp(ctx->cfg.resolver, "recursive") == 0;
-	o.timeout_ms = (int)ctx->cfg.dns_timeout_ms;
+	dns_opts_from_config(&o, &ctx->cfg);
 	if (!dry && (dns_create(&d, &o) != MT_OK || fetch_global_init() != MT_OK)) {
 		fprintf(stderr, "mtasts report: cannot set up DNS\n");
 		buf_free(&names);

@@ -8,7 +8,7 @@ PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   zlib1g-dev libcunit1-dev
   exim4-daemon-heavy exim4-dev swaks unbound nginx gnutls-bin curl dnsutils
   iproute2 procps python3 clang-format ldnsutils dns-root-data ca-certificates
-  util-linux openssl"
+  util-linux tinyproxy-bin openssl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -12,7 +12,9 @@
 #   count_txt_queries D  TXT queries for _mta-sts.D that reached unbound
 #   count_queries NAME TYPE   queries for NAME/TYPE that reached unbound
 #   count_fetches D      requests for https://mta-sts.D/.well-known/mta-sts.txt
-#                        seen by any HTTPS server of the world (nginx logs a
+#                        seen by any HTTPS server of the world, nginx's and
+#                        the test servers' logging in $TW/log/https-*.log
+#                        in nginx's format (nginx logs a
 #                        request when it ends it: at once for a complete
 #                        answer, up to ~1 s late for a transfer the client
 #                        aborted on the rate-limited fslow.test server)
@@ -26,6 +28,16 @@
 #   set_a NAME IP        NAME gets exactly one A record, IP
 #   break_policy_host D  mta-sts.D points at 127.0.0.36 (connection refused)
 #   fix_policy_host D    mta-sts.D points at the good server again
+# A proxy, and a sender that can reach nothing else
+#   proxy_up             tinyproxy in the world on 10.201.0.1:8888 (HTTP
+#                        CONNECT to port 443 only) and a DNS forwarder to
+#                        the world's unbound on 10.201.0.1:53; and a
+#                        namespace $SNS, the sender, joined to the world by
+#                        a veth pair only (its end 10.201.0.2, resolv.conf
+#                        naming the forwarder): from there the policy
+#                        servers are out of reach (127.0.0.x is its own
+#                        loopback), the proxy is not.  world_down removes it
+#   count_proxy_connects HOST:PORT   CONNECT requests tinyproxy logged
 # Assertions (print one line each; summary prints "N passed, N failed")
 #   check LABEL WANT GOT      pass when GOT == WANT
 #   check_match LABEL REGEX GOT   pass when GOT matches the extended regex
@@ -48,6 +60,10 @@ world_up() {
 
 world_down() {
 	"$WORLD_SH" stop >/dev/null 2>&1 || true
+	if [ -n "${SNS:-}" ]; then
+		ip netns del "$SNS" 2>/dev/null || true
+		rm -rf "/etc/netns/$SNS"
+	fi
 	[ -n "${KEEP_WORLD:-}" ] || rm -rf "$TW"
 }
 
@@ -64,8 +80,79 @@ count_txt_queries() { count_queries "_mta-sts.$1" TXT; }
 
 count_fetches() {	# D
 	local d=${1//./\\.}
-	cat "$TW"/log/nginx-*.log 2>/dev/null |
+	cat "$TW"/log/nginx-*.log "$TW"/log/https-*.log 2>/dev/null |
 		grep -ciE "^mta-sts\.$d [0-9.]+ \"GET /\.well-known/mta-sts\.txt " || true
+}
+
+count_proxy_connects() {	# HOST:PORT
+	local t=${1//./\\.}
+	grep -c "Request (file descriptor [0-9]*): CONNECT $t HTTP/" \
+		"$TW/log/tinyproxy.log" 2>/dev/null || true
+}
+
+proxy_up() {
+	local i
+	SNS=$NS-out
+	export SNS
+	command -v tinyproxy >/dev/null || {
+		echo "proxy_up: tinyproxy missing (tools/install-deps.sh)" >&2
+		return 1
+	}
+	ip netns add "$SNS" || return 1
+	ip -n "$SNS" link set lo up &&
+	ip -n "$NS" link add pw type veth peer name ps netns "$SNS" &&
+	ip -n "$NS" addr add 10.201.0.1/30 dev pw &&
+	ip -n "$NS" link set pw up &&
+	ip -n "$SNS" addr add 10.201.0.2/30 dev ps &&
+	ip -n "$SNS" link set ps up || return 1
+	mkdir -p "/etc/netns/$SNS"
+	echo "nameserver 10.201.0.1" > "/etc/netns/$SNS/resolv.conf"
+	printf '127.0.0.1 localhost\n' > "/etc/netns/$SNS/hosts"
+	cat > "$TW/tinyproxy.conf" <<EOF
+Port 8888
+Listen 10.201.0.1
+Timeout 30
+Allow 10.201.0.0/30
+ConnectPort 443
+MaxClients 32
+LogFile "$TW/log/tinyproxy.log"
+LogLevel Connect
+EOF
+	wx tinyproxy -d -c "$TW/tinyproxy.conf" >/dev/null 2>&1 &
+	echo $! > "$TW/run/tinyproxy.pid"
+	# the sender's resolver: forwards to the world's unbound and caches
+	# nothing (tests change the world's data while they run)
+	cat > "$TW/unbound-fwd.conf" <<EOF
+server:
+	interface: 10.201.0.1
+	port: 53
+	do-ip6: no
+	do-daemonize: yes
+	username: ""
+	chroot: ""
+	directory: "$TW/unbound"
+	pidfile: "$TW/run/unbound-fwd.pid"
+	logfile: "$TW/log/unbound-fwd.log"
+	use-syslog: no
+	access-control: 10.201.0.0/30 allow
+	do-not-query-localhost: no
+	module-config: "iterator"
+	cache-max-ttl: 0
+	cache-max-negative-ttl: 0
+	local-zone: "test." nodefault
+forward-zone:
+	name: "."
+	forward-addr: 127.0.0.1
+EOF
+	wx unbound -c "$TW/unbound-fwd.conf" || return 1
+	for i in $(seq 1 250); do
+		wx bash -c "exec 3<>/dev/tcp/10.201.0.1/8888" 2>/dev/null &&
+			wx bash -c "exec 3<>/dev/tcp/10.201.0.1/53" 2>/dev/null &&
+			return 0
+		sleep 0.02
+	done
+	echo "proxy_up: tinyproxy or the forwarder did not start" >&2
+	return 1
 }
 
 set_a() {	# NAME IP

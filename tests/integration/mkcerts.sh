@@ -11,6 +11,8 @@
 #         otherca  signed by the untrusted CA
 #         expired  signed by the test CA, expired in 2020
 #         self     self-signed
+#         cnonly   signed by the test CA, the first DNSNAME as subject CN
+#                  and no subjectAltName at all (RFC 8461 §3.3: no DNS-ID)
 #   mkcerts.sh world OUTDIR DNSNAME...
 #       ca + every certificate the world uses (names below); the DNSNAMEs
 #       are the policy hosts (mta-sts.<domain>) of the good HTTPS server.
@@ -21,6 +23,8 @@
 #   policy-self.crt     self-signed, mta-sts.fselfsigned.test
 #   policy-wrongname.crt test CA, wrong.invalid only
 #   policy-untrusted.crt untrusted CA, mta-sts.funtrusted.test
+#   policy-cnonly.crt   test CA, CN mta-sts.fcnonly.test, no subjectAltName
+#   policy-wild.crt     test CA, *.fwild.test
 #   mx-good.crt         test CA, $WORLD_MX_NAMES (default below)
 #   mx-wrongname.crt    test CA, wrong.invalid
 #   mx-untrusted.crt    untrusted CA, $WORLD_MX_NAMES
@@ -68,7 +72,9 @@ leaf() {	# leaf OUT NAME KIND DNSNAME...
 	tmpl="$out/$name.tmpl"
 	{
 		echo "cn = \"$1\""
-		for n in "$@"; do echo "dns_name = \"$n\""; done
+		if [ "$kind" != cnonly ]; then
+			for n in "$@"; do echo "dns_name = \"$n\""; done
+		fi
 		echo "serial = $(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
 		if [ "$kind" = expired ]; then
 			echo 'activation_date = "2019-01-01 00:00:00 UTC"'
@@ -82,7 +88,7 @@ leaf() {	# leaf OUT NAME KIND DNSNAME...
 	} > "$tmpl"
 	newkey "$out/$name.key"
 	case $kind in
-	ca|expired) signer=ca ;;
+	ca|expired|cnonly) signer=ca ;;
 	otherca) signer=otherca ;;
 	self) signer= ;;
 	*) die "unknown kind $kind" ;;
@@ -110,6 +116,8 @@ world() {	# world OUT DNSNAME...
 	leaf "$out" policy-self self mta-sts.fselfsigned.test
 	leaf "$out" policy-wrongname ca wrong.invalid
 	leaf "$out" policy-untrusted otherca mta-sts.funtrusted.test
+	leaf "$out" policy-cnonly cnonly mta-sts.fcnonly.test
+	leaf "$out" policy-wild ca '*.fwild.test'
 	# shellcheck disable=SC2086
 	{
 		leaf "$out" mx-good ca $MX_NAMES

@@ -6,9 +6,13 @@
  *   probe txt NAME    status= sec= n=       then one "rec=..." per record
  *   probe mx NAME     status= sec= n=       then "mx=PREF HOST" lines
  *   probe tlsa HOST   status= sec= n=
- *   probe fetch DOMAIN [--ca FILE] [--timeout-ms N]
+ *   probe fetch DOMAIN [--ca FILE] [--timeout-ms N] [--proxy URL]
+ *                     [--private-resolver]
  *                     err= tlsrpt= http= len= detail="..."
- *                     (with --body the body follows on stdout)
+ *                     (with --body the body follows on stdout; the
+ *                     policy host is resolved through a struct dns made
+ *                     from the DNS options, or with --private-resolver
+ *                     through the one fetch.c makes itself)
  * Common options: --resolv-conf FILE, --trust-anchor FILE,
  * --dns-timeout-ms N; --repeat N (the same lookup N times in one process
  * on one handle, for leak and reuse checks); --fork (DNS: lookup, fork,
@@ -37,7 +41,8 @@ static void usage(void)
 		"usage: probe txt|mx|tlsa NAME [--resolv-conf F]\n"
 		"         [--trust-anchor F] [--dns-timeout-ms N]\n"
 		"       probe fetch DOMAIN [--ca FILE] [--timeout-ms N]\n"
-		"         [--connect-timeout-ms N] [--body]\n"
+		"         [--connect-timeout-ms N] [--body] [--proxy URL]\n"
+		"         [--private-resolver]\n"
 		"       common: [--repeat N] [--fork] [--fail-alloc N]"
 		" [--verbose]\n");
 }
@@ -164,8 +169,9 @@ int main(int argc, char **argv)
 	struct dns_opts dopts;
 	struct fetch_opts fopts;
 	const char *what, *name;
+	struct dns *d = NULL;
 	long repeat = 1, failn = -1, i;
-	int body = 0, dofork = 0, a, rc = 0;
+	int body = 0, dofork = 0, private_dns = 0, a, rc = 0;
 
 	memset(&dopts, 0, sizeof(dopts));
 	memset(&fopts, 0, sizeof(fopts));
@@ -187,6 +193,11 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[a], "--connect-timeout-ms") == 0 && v) {
 			fopts.connect_timeout_ms = num(v);
 			a++;
+		} else if (strcmp(argv[a], "--proxy") == 0 && v) {
+			fopts.proxy = v;
+			a++;
+		} else if (strcmp(argv[a], "--private-resolver") == 0) {
+			private_dns = 1;
 		} else if (strcmp(argv[a], "--resolv-conf") == 0 && v) {
 			dopts.resolv_conf = v;
 			a++;
@@ -219,9 +230,19 @@ int main(int argc, char **argv)
 			printf("rc=init\n");
 			return 1;
 		}
+		if (!private_dns) {
+			rc = dns_create(&d, &dopts);
+			if (rc != MT_OK) {
+				printf("rc=%s\n", mt_strerror(rc));
+				return 1;
+			}
+			fopts.dns = d;
+		}
 		mem_fail_after(failn);
 		for (i = 0; i < repeat && rc == 0; i++)
 			rc = do_fetch(name, &fopts, body);
+		mem_fail_after(-1);
+		dns_destroy(d);
 	} else if (strcmp(what, "txt") == 0 || strcmp(what, "mx") == 0 ||
 		   strcmp(what, "tlsa") == 0) {
 		mem_fail_after(failn);

@@ -1,12 +1,17 @@
 #!/bin/bash
-# test_fetch_dns.sh PROBE - every DNS and policy-fetch scenario of the test
-# world through common/dns and common/fetch (the probe driver), asserting
-# the exact status of each.  Starts its own world (unique TW/NS), stops it
-# on exit, ends with "N passed, N failed".  Needs root.
+# test_fetch_dns.sh PROBE MTASTS - every DNS and policy-fetch scenario of
+# the test world through common/dns and common/fetch (the probe driver),
+# asserting the exact status of each, and what the engine makes of the
+# hostile ones (through `mtasts query`).  Starts its own world (unique
+# TW/NS), stops it on exit, ends with "N passed, N failed".  Needs root,
+# python3 and tinyproxy (tools/install-deps.sh).
 set -u
-PROBE=${1:?usage: test_fetch_dns.sh PROBE}
+PROBE=${1:?usage: test_fetch_dns.sh PROBE MTASTS}
+MTASTS=${2:?usage: test_fetch_dns.sh PROBE MTASTS}
 case $PROBE in /*) ;; *) PROBE=$(pwd)/$PROBE ;; esac
+case $MTASTS in /*) ;; *) MTASTS=$(pwd)/$MTASTS ;; esac
 [ -x "$PROBE" ] || { echo "probe $PROBE not executable"; echo "0 passed, 1 failed"; exit 1; }
+[ -x "$MTASTS" ] || { echo "mtasts $MTASTS not executable"; echo "0 passed, 1 failed"; exit 1; }
 . "$(dirname "$0")/lib.sh"
 
 if ! world_up fd; then
@@ -124,6 +129,13 @@ fetch() {	# fetch LABEL DOMAIN WANT-ERR WANT-HTTP [WANT-LEN]
 	[ $# -ge 5 ] && check "fetch $1: len" "$5" "$(field len "$out")"
 	[ "$3" = ok ] || check_match "fetch $1: detail" '^err=.*detail="[^"]+"$' "$out"
 }
+# the policy host is looked up once, by libunbound; libcurl gets the
+# addresses and asks nobody (getaddrinfo() would send its own queries)
+qa=$(count_queries mta-sts.good.test A)
+q6=$(count_queries mta-sts.good.test AAAA)
+probe fetch good.test --ca "$CA" >/dev/null
+check "one A query per fetch" $((qa + 1)) "$(count_queries mta-sts.good.test A)"
+check "one AAAA query per fetch" $((q6 + 1)) "$(count_queries mta-sts.good.test AAAA)"
 good_before=$(count_fetches good.test)
 fetch good good.test ok 200 "$(stat -c %s "$TW/www/mta-sts.good.test/.well-known/mta-sts.txt")"
 fetch 301 f301.test redirect 301
@@ -206,6 +218,180 @@ check "break_policy_host" connect "$(field err "$(probe fetch added.test --ca "$
 fix_policy_host added.test
 check "fix_policy_host" ok "$(field err "$(probe fetch added.test --ca "$CA")")"
 
+# --- DNS-IDs only (RFC 8461 §3.3): no fallback to the subject CN -------------
+fetch "CN only, no subjectAltName" fcnonly.test cert 0
+out=$(probe fetch fcnonly.test --ca "$CA")
+check "CN only: tlsrpt type" sts-webpki-invalid "$(field tlsrpt "$out")"
+check_match "CN only: the detail names the rule" \
+	'detail="no subjectAltName dNSName matches mta-sts\.fcnonly\.test' "$out"
+fetch "wildcard DNS-ID *.fwild.test" fwild.test ok 200
+
+# --- response headers: capped, a fetch failure, never "out of memory" -------
+wx python3 "$LIB_DIR/hostile_https.py" "$TW/www" "$TW/log/https-hostile.log" \
+	127.0.0.38 443 "$TW/certs/policy.crt" "$TW/certs/policy.key" \
+	"$TW/run/hostile.ready" >"$TW/log/hostile.err" 2>&1 &
+echo $! > "$TW/run/hostile.pid"
+for i in $(seq 1 250); do [ -e "$TW/run/hostile.ready" ] && break; sleep 0.02; done
+check "hostile server is up" yes "$([ -e "$TW/run/hostile.ready" ] && echo yes || echo no)"
+hdr() {	# hdr LABEL DOMAIN WANT-ERR
+	local out
+	out=$(probe fetch "$2" --ca "$CA" --timeout-ms 5000)
+	check "$1: err" "$3" "$(field err "$out")"
+	check "$1: a fetch result, not a status" "" "$(grep -o '^rc=.*' <<<"$out")"
+}
+hdr "one 8 MiB header line" fhdrbig.test header-too-big
+hdr "2 MiB of 1 KiB header lines" fhdrmany.test header-too-big
+hdr "10 KiB of header lines" fhdrok.test ok
+out=$(probe fetch fhdrbig.test --ca "$CA")
+check "oversized header: tlsrpt type" sts-policy-fetch-error "$(field tlsrpt "$out")"
+check_match "2 MiB of header lines: the cap named" 'detail="response header over 16384 bytes"' \
+	"$(probe fetch fhdrmany.test --ca "$CA")"
+
+# the engine: a fetch failure like any other (none without a cached policy,
+# the cached policy kept with one, backed off either way)
+CONF=$TW/mtasts.conf
+cat > "$CONF" <<CONF
+cache_path = $TW/cache
+cache_size = 4M
+ca_file = $CA
+txt_check_interval = 1h
+fetch_timeout = 3
+dns_timeout = 2
+log_level = err
+CONF
+T0=$(date +%s)
+q() {	# q OFFSET DOMAIN MX: the human line of mtasts query
+	MTASTS_FAKE_TIME=$((T0 + $1)) wx "$MTASTS" -c "$CONF" query "$2" "$3" 2>&1
+}
+fc=$(count_fetches fhdrbig.test)
+out=$(q 0 fhdrbig.test mx1.example.test)
+check "engine, oversized header, nothing cached: none" none "$(field verdict "$out")"
+check "engine, oversized header: reason" sts-policy-fetch-error "$(field reason "$out")"
+check "engine, oversized header: one request" $((fc + 1)) "$(count_fetches fhdrbig.test)"
+out=$(q 30 fhdrbig.test mx1.example.test)
+check "engine, oversized header: backed off" "none backoff" "$(field verdict "$out") $(field reason "$out")"
+check "engine, oversized header: no request during the back-off" $((fc + 1)) "$(count_fetches fhdrbig.test)"
+out=$(q 0 fhdrswap.test mx1.example.test)
+check "engine, fhdrswap first fetch" "require-tls fetch 1" \
+	"$(field verdict "$out") $(field source "$out") $(field policy_id "$out")"
+set_txt_id fhdrswap.test 2
+set_a mta-sts.fhdrswap.test 127.0.0.38
+fc=$(count_fetches fhdrswap.test)
+out=$(q 4000 fhdrswap.test mx1.example.test)
+check "engine, new id, oversized header: the cached policy applies" "require-tls cache 1" \
+	"$(field verdict "$out") $(field source "$out") $(field policy_id "$out")"
+check "engine, new id, oversized header: one request" $((fc + 1)) "$(count_fetches fhdrswap.test)"
+out=$(q 4030 fhdrswap.test mx1.example.test)
+check "engine, then: still the cached policy" "require-tls 1" "$(field verdict "$out") $(field policy_id "$out")"
+check "engine, then: no request during the back-off" $((fc + 1)) "$(count_fetches fhdrswap.test)"
+
+# --- one deadline: the policy host's address lookup is inside fetch_timeout -
+# mta-sts.fdrop.test's A and AAAA queries are dropped.  libcurl no longer
+# resolves (its getaddrinfo() took the system resolver's 5 s x 2 attempts,
+# 30 s with "options timeout:15", whatever the fetch timeout); the bounds
+# below are correctness bounds with a wide margin, not measurements.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+timed() {	# timed CMD...: OUT and MS (elapsed milliseconds)
+	local t0
+	t0=$(now_ms)
+	OUT=$("$@" 2>&1)
+	MS=$(( $(now_ms) - t0 ))
+}
+within() {	# within LABEL LIMIT-MS
+	check "$1 (took ${MS} ms, bound $2 ms)" yes "$([ "$MS" -lt "$2" ] && echo yes || echo no)"
+}
+timed wx "$PROBE" fetch fdrop.test --ca "$CA" --timeout-ms 3000 --dns-timeout-ms 20000
+check "dropped address queries: the fetch deadline ends it" timeout "$(field err "$OUT")"
+within "dropped address queries: fetch_timeout 3 s holds" 5000
+timed wx "$PROBE" fetch fdrop.test --ca "$CA" --timeout-ms 20000 --dns-timeout-ms 1000
+check "dropped address queries, dns_timeout 1 s: a DNS failure" dns "$(field err "$OUT")"
+within "dropped address queries: dns_timeout 1 s holds" 3000
+RESOLV=/etc/netns/$NS/resolv.conf
+cp "$RESOLV" "$TW/resolv.saved"
+printf 'nameserver 127.0.0.1\noptions timeout:15 attempts:5\n' > "$RESOLV"
+timed wx "$PROBE" fetch fdrop.test --ca "$CA" --timeout-ms 3000 --dns-timeout-ms 20000
+within "resolv.conf timeout:15 attempts:5 changes nothing" 5000
+timed wx "$PROBE" fetch fdrop.test --ca "$CA" --timeout-ms 3000 --private-resolver
+check "private resolver: the deadline ends it" timeout "$(field err "$OUT")"
+within "private resolver: fetch_timeout 3 s holds" 5000
+# a first delivery: TXT lookup (at most dns_timeout) + fetch (at most
+# fetch_timeout, the address lookup inside it at most dns_timeout)
+timed q 0 fdrop.test mx1.example.test
+check "engine, dropped address queries: none" none "$(field verdict "$OUT")"
+within "engine: dns_timeout 2 s + fetch_timeout 3 s holds" 7000
+cp "$TW/resolv.saved" "$RESOLV"
+out=$(probe fetch good.test --ca "$CA" --private-resolver)
+check "private resolver: ok" ok "$(field err "$out")"
+
+# --- an HTTP CONNECT proxy (the `proxy` key), the only way out ---------------
+# The sender runs in a namespace of its own, joined to the world by a veth
+# pair only: it has DNS (a forwarder to the world's unbound) and reaches
+# tinyproxy on 10.201.0.1:8888, but not the policy servers (127.0.0.x is
+# its own loopback there).
+if proxy_up; then
+	SX() { ip netns exec "$SNS" "$@"; }
+	PX=http://10.201.0.1:8888
+	out=$(SX "$PROBE" fetch good.test --ca "$CA" --timeout-ms 3000)
+	check "sender namespace: the policy host is out of reach directly" \
+		connect "$(field err "$out")"
+	fc=$(count_fetches good.test)
+	pc=$(count_proxy_connects mta-sts.good.test:443)
+	out=$(SX "$PROBE" fetch good.test --ca "$CA" --proxy $PX --timeout-ms 5000)
+	check "through the proxy: ok" ok "$(field err "$out")"
+	check "through the proxy: one CONNECT" $((pc + 1)) "$(count_proxy_connects mta-sts.good.test:443)"
+	check "through the proxy: one request at the policy host" $((fc + 1)) "$(count_fetches good.test)"
+	out=$(SX env no_proxy='*' NO_PROXY='*' https_proxy=http://127.0.0.36:1 \
+		"$PROBE" fetch good.test --ca "$CA" --proxy $PX/ --timeout-ms 5000)
+	check "through the proxy, proxy variables in the environment: ok" ok "$(field err "$out")"
+	out=$(SX "$PROBE" fetch fcnonly.test --ca "$CA" --proxy $PX --timeout-ms 5000)
+	check "through the proxy: CN-only certificate refused" cert "$(field err "$out")"
+	out=$(SX "$PROBE" fetch fhdrmany.test --ca "$CA" --proxy $PX --timeout-ms 5000)
+	check "through the proxy: header cap" header-too-big "$(field err "$out")"
+	out=$(SX "$PROBE" fetch nxdomain.test --ca "$CA" --proxy $PX --timeout-ms 5000)
+	check "through the proxy: the proxy's failure is a fetch failure" connect "$(field err "$out")"
+	out=$(SX "$PROBE" fetch good.test --ca "$CA" --proxy http://10.201.0.1:8889 --timeout-ms 5000)
+	check "proxy port closed: connect" connect "$(field err "$out")"
+	# the configuration key, through the engine: TXT by DNS, the policy
+	# through the proxy
+	cp "$CONF" "$TW/proxy.conf"
+	printf 'proxy = %s\n' "$PX" >> "$TW/proxy.conf"
+	pc=$(count_proxy_connects mta-sts.split.test:443)
+	out=$(SX env MTASTS_FAKE_TIME="$T0" "$MTASTS" -c "$TW/proxy.conf" query split.test mx1.example.test 2>&1)
+	check "engine with proxy = ...: the policy fetched" "require-tls fetch" \
+		"$(field verdict "$out") $(field source "$out")"
+	check "engine with proxy = ...: through the proxy" $((pc + 1)) "$(count_proxy_connects mta-sts.split.test:443)"
+	printf 'proxy = none\n' >> "$TW/proxy.conf"
+	out=$(SX env MTASTS_FAKE_TIME="$T0" "$MTASTS" -c "$TW/proxy.conf" query fwild.test mx1.example.test 2>&1)
+	check "engine with proxy = none: the fetch fails (no way out)" "none sts-policy-fetch-error" \
+		"$(field verdict "$out") $(field reason "$out")"
+	# a proxy named by a host name: looked up through libunbound, within
+	# the deadline
+	pc=$(count_proxy_connects mta-sts.good.test:443)
+	out=$(SX "$PROBE" fetch good.test --ca "$CA" --proxy http://proxy.test:8888 --timeout-ms 5000)
+	check "proxy by name: ok" ok "$(field err "$out")"
+	check "proxy by name: one CONNECT" $((pc + 1)) "$(count_proxy_connects mta-sts.good.test:443)"
+	qa=$(count_queries proxy.test A)
+	qp=$(count_queries mta-sts.good.test A)
+	out=$(probe fetch good.test --ca "$CA" --proxy http://proxy.test:8888 --timeout-ms 5000)
+	check "proxy by name, in the world: ok" ok "$(field err "$out")"
+	check "proxy by name: looked up once, by libunbound" $((qa + 1)) "$(count_queries proxy.test A)"
+	check "proxy by name: the policy host resolved by the proxy alone" $((qp + 1)) \
+		"$(count_queries mta-sts.good.test A)"
+	out=$(probe fetch good.test --ca "$CA" --proxy http://proxy.nxdomain.test:8888)
+	check "proxy name does not exist: dns" dns "$(field err "$out")"
+	timed wx "$PROBE" fetch good.test --ca "$CA" --proxy http://proxy.timeout.test:8888 \
+		--timeout-ms 2000 --dns-timeout-ms 20000
+	check "proxy name lookup dropped: timeout" timeout "$(field err "$OUT")"
+	within "proxy name lookup dropped: fetch_timeout 2 s holds" 4000
+	out=$(probe fetch good.test --ca "$CA" --proxy socks5://10.201.0.1:8888)
+	check "proxy of another scheme refused" internal "$(field err "$out")"
+	printf 'proxy = socks5://10.201.0.1:8888\n' > "$TW/proxy-bad.conf"
+	out=$(wx "$MTASTS" -c "$TW/proxy-bad.conf" query --no-network good.test mx1.example.test 2>&1)
+	check_match "configuration: a bad proxy named with its line" 'proxy-bad\.conf:1: proxy: proxy must be none or http://HOST:PORT' "$out"
+else
+	check "proxy world (tinyproxy, sender namespace) started" yes no
+fi
+
 # --- out of memory at every allocation: a status, never a crash ------------
 oom_ok=0
 oom_bad=""
@@ -253,6 +439,13 @@ else
 	vg "txt out of memory" txt _mta-sts.multi.test --fail-alloc 2
 	vg "txt out of memory in records" txt _mta-sts.multi.test --fail-alloc 3
 	vg "fetch out of memory" fetch good.test --ca "$CA" --fail-alloc 0
+	vg "fetch out of memory in libcurl" fetch good.test --ca "$CA" --fail-alloc 40
+	vg "fetch CN only" fetch fcnonly.test --ca "$CA"
+	vg "fetch 8 MiB header line" fetch fhdrbig.test --ca "$CA"
+	vg "fetch dropped address lookup" fetch fdrop.test --ca "$CA" --timeout-ms 1000
+	vg "fetch private resolver" fetch good.test --ca "$CA" --private-resolver
+	vg "fetch through a proxy by name" fetch good.test --ca "$CA" \
+		--proxy http://proxy.test:8888
 fi
 
 summary

@@ -11,7 +11,7 @@ set -uo pipefail
 MTASTS=${1:?usage: test_tools.sh MTASTS TLSRPT_RECORD MODULE}
 RECORD=${2:?usage: test_tools.sh MTASTS TLSRPT_RECORD MODULE}
 MODULE=${3:?usage: test_tools.sh MTASTS TLSRPT_RECORD MODULE}
-[ "$(id -u)" -eq 0 ] || { echo "test_tools.sh: needs root (network namespace)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP test_tools.sh: needs root (network namespaces; CI runs it as root)"; exit 77; }
 . "$(dirname "$0")/lib.sh"
 world_up tools >/dev/null || { echo "world did not start"; exit 1; }
 

@@ -781,6 +781,64 @@ static void t_exim_event_no_network(void)
  * answer is MTASTS_EPOLICY (here: the cache is a symlink, refused, and the
  * DNS is unreachable), the decision says refuse-mx and the policy says
  * enforce with no pattern, never "none". */
+/* RFC 8461 §3.4: an address literal (user@[192.0.2.1]) has no policy: the
+ * API answers none (not MTASTS_EPARSE with a fail-closed answer), the Exim
+ * route is opportunistic, the mode is none - so a host that asks for every
+ * recipient domain delivers such mail instead of deferring it for ever. */
+static void t_address_literal(void)
+{
+	struct fns f;
+	struct mtasts *h = NULL;
+	struct mtasts_decision d;
+	struct mtasts_policy p;
+	unsigned char *y = NULL;
+	const char *a4[] = { conf, "[192.0.2.1]" };
+	const char *a6[] = { conf, "[IPv6:2001:db8::1]" };
+	char mx[64];
+
+	get_fns(&f);
+	CU_ASSERT_EQUAL_FATAL(f.open(&h, conf), MTASTS_OK);
+	CU_ASSERT_EQUAL(f.decide(h, "[192.0.2.1]", "[192.0.2.1]", &d),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_NONE);
+	CU_ASSERT_EQUAL(d.have_policy, 0);
+	CU_ASSERT_STRING_EQUAL(d.reason, "address-literal");
+	CU_ASSERT_EQUAL(f.decide(h, "[IPv6:2001:db8::1]", "[IPv6:2001:db8::1]",
+				 &d), MTASTS_OK);
+	CU_ASSERT_EQUAL(d.verdict, MTASTS_VERDICT_NONE);
+	CU_ASSERT_EQUAL(f.policy(h, "[192.0.2.1]", &p, mx, sizeof(mx)),
+			MTASTS_OK);
+	CU_ASSERT_EQUAL(p.have_policy, 0);
+	CU_ASSERT_EQUAL(p.mode, MTASTS_MODE_NONE);
+	CU_ASSERT_STRING_EQUAL(p.reason, "address-literal");
+	f.close(h);
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a4), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "");
+	CU_ASSERT_EQUAL(call("mtasts_exim_mode", &y, 2, a4), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "none");
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a6), 0);
+	CU_ASSERT_STRING_EQUAL((char *)y, "");
+}
+
+/* A configuration error: the text Exim puts in its panic log names the
+ * file and the line. */
+static void t_exim_config_error(void)
+{
+	char typo[300];
+	const char *a[] = { typo, "example.net" };
+	unsigned char *y = NULL;
+	FILE *fp;
+
+	snprintf(typo, sizeof(typo), "%s/typo.conf", dir);
+	fp = fopen(typo, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	fprintf(fp, "# a comment\nlog_level = info\ncahce_path = /x\n");
+	fclose(fp);
+	CU_ASSERT_EQUAL(call("mtasts_exim_route", &y, 2, a), 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr((char *)y, "typo.conf:3"));
+	CU_ASSERT_PTR_NOT_NULL(strstr((char *)y, "cahce_path"));
+}
+
 static void t_error_fills_closed(void)
 {
 	struct fns f;
@@ -837,6 +895,8 @@ static CU_TestInfo tests[] = {
 	{ "maximum lengths, case, trailing dots", t_max_lengths },
 	{ "decide after fork", t_fork },
 	{ "errors fill the answer fail-closed", t_error_fills_closed },
+	{ "address literals have no policy", t_address_literal },
+	{ "exim: config errors name file and line", t_exim_config_error },
 	{ "10,000 opens: no fd or memory growth", t_many_opens },
 	CU_TEST_INFO_NULL,
 };

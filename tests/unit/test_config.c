@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "cunit_main.h"
+#include "domain.h"
 #include "status.h"
 
 static char path[64];
@@ -36,6 +37,7 @@ static void t_defaults(void)
 	CU_ASSERT_EQUAL(cfg.refresh_interval, 3600);
 	CU_ASSERT_EQUAL(cfg.cache_size, 64u << 20);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "");
+	CU_ASSERT_STRING_EQUAL(cfg.proxy, "");
 	CU_ASSERT_EQUAL(cfg.n_overrides, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cfg.cache_path, "mtasts"));
 }
@@ -57,6 +59,7 @@ static void t_keys(void)
 		       "fetch_timeout = 7\n"
 		       "dns_timeout = 3s\n"
 		       "ca_file = /etc/ssl/ca.pem\n"
+		       "proxy = http://proxy.example.net:3128\n"
 		       "resolver = recursive\n"
 		       "dane = yes\n"
 		       "report_dir = /tmp/r\n"
@@ -76,6 +79,7 @@ static void t_keys(void)
 	CU_ASSERT_EQUAL(cfg.fetch_timeout_ms, 7000);
 	CU_ASSERT_EQUAL(cfg.dns_timeout_ms, 3000);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "/etc/ssl/ca.pem");
+	CU_ASSERT_STRING_EQUAL(cfg.proxy, "http://proxy.example.net:3128");
 	CU_ASSERT_STRING_EQUAL(cfg.resolver, "recursive");
 	CU_ASSERT_EQUAL(cfg.dane, 1);
 	CU_ASSERT_STRING_EQUAL(cfg.report_org, "Example Org");
@@ -110,6 +114,12 @@ static const struct {
 	{ "override bad domain", "override = -bad-.example none\n", "valid domain" },
 	{ "testing with mx", "override = a.example testing mx.a.example\n", "only an enforce" },
 	{ "cache too small", "cache_size = 1000\n", "cache_size" },
+	{ "proxy without a port", "proxy = http://proxy.example\n",
+	  ":1: proxy: proxy must be none or http://HOST:PORT" },
+	{ "proxy of another scheme", "proxy = socks5://p.example:1080\n",
+	  ":1: proxy" },
+	{ "proxy with credentials", "proxy = http://u:p@p.example:3128\n",
+	  ":1: proxy" },
 };
 
 static void t_errors(void)
@@ -128,6 +138,73 @@ static void t_errors(void)
 	unlink(path);
 }
 
+/* "none" is the default and undoes an earlier line */
+static void t_proxy_none(void)
+{
+	struct config cfg;
+	char err[256];
+
+	CU_ASSERT_EQUAL(load_text(&cfg, "proxy = http://192.0.2.1:3128\n"
+				  "proxy = none\n", err, sizeof(err)), MT_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.proxy, "");
+	unlink(path);
+}
+
+static void t_proxy_parse(void)
+{
+	static const struct {
+		const char *url;
+		int rc;
+		const char *host;
+		unsigned port;
+	} cases[] = {
+		{"http://proxy.example.net:3128", MT_OK, "proxy.example.net",
+		 3128},
+		{"HTTP://Proxy.Example.NET:8080/", MT_OK, "proxy.example.net",
+		 8080},
+		{"http://192.0.2.1:3128", MT_OK, "192.0.2.1", 3128},
+		{"http://[2001:db8::1]:3128", MT_OK, "2001:db8::1", 3128},
+		{"http://p.example:1", MT_OK, "p.example", 1},
+		{"http://p.example:65535", MT_OK, "p.example", 65535},
+		{"http://p.example", MT_EPARSE, NULL, 0},	/* no port */
+		{"http://p.example:", MT_EPARSE, NULL, 0},
+		{"http://p.example:0", MT_EPARSE, NULL, 0},
+		{"http://p.example:65536", MT_EPARSE, NULL, 0},
+		{"http://p.example:003128", MT_EPARSE, NULL, 0},
+		{"http://p.example:31x", MT_EPARSE, NULL, 0},
+		{"http://p.example:3128/path", MT_EPARSE, NULL, 0},
+		{"http://p.example:3128?x", MT_EPARSE, NULL, 0},
+		{"http://user:pw@p.example:3128", MT_EPARSE, NULL, 0},
+		{"https://p.example:3128", MT_EPARSE, NULL, 0},
+		{"socks5://p.example:1080", MT_EPARSE, NULL, 0},
+		{"p.example:3128", MT_EPARSE, NULL, 0},
+		{"http://:3128", MT_EPARSE, NULL, 0},
+		{"http://[2001:db8::1]3128", MT_EPARSE, NULL, 0},
+		{"http://[not-v6]:3128", MT_EPARSE, NULL, 0},
+		{"http://bad_name!:3128", MT_EPARSE, NULL, 0},
+		{"http://p.example:-1", MT_EPARSE, NULL, 0},
+		{"", MT_EPARSE, NULL, 0},
+		{NULL, MT_EPARSE, NULL, 0},
+	};
+	char host[DOMAIN_BUFSZ];
+	unsigned port;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		port = 0;
+		rc = config_proxy_parse(cases[i].url, host, &port);
+		if (rc != cases[i].rc)
+			fprintf(stderr, "\n  case '%s': rc %d\n",
+				cases[i].url ? cases[i].url : "(null)", rc);
+		CU_ASSERT_EQUAL(rc, cases[i].rc);
+		if (rc == MT_OK && cases[i].rc == MT_OK) {
+			CU_ASSERT_STRING_EQUAL(host, cases[i].host);
+			CU_ASSERT_EQUAL(port, cases[i].port);
+		}
+	}
+}
+
 static void t_missing_file(void)
 {
 	struct config cfg;
@@ -142,6 +219,8 @@ static CU_TestInfo tests[] = {
 	{ "defaults", t_defaults },
 	{ "every key", t_keys },
 	{ "errors name the line", t_errors },
+	{ "proxy none", t_proxy_none },
+	{ "proxy setting", t_proxy_parse },
 	{ "missing file", t_missing_file },
 	CU_TEST_INFO_NULL,
 };
