@@ -318,7 +318,7 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 		i++;
 	}
 	if (i + 1 != argc) {
-		fprintf(stderr, "usage: mtasts check [--json] DOMAIN\n");
+		cmd_usage(stderr, "check");
 		return 2;
 	}
 	if (domain_normalise(argv[i], strlen(argv[i]), domain) != MT_OK) {

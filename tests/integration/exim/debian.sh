@@ -14,10 +14,6 @@
 #              installed package)
 # UNSPLIT_SED  the recipe for the unsplit template (default: the source
 #              tree's exim-config/debian/unsplit.sed)
-# DEBIAN_PART=root runs only the checks of the files the module leaves
-# behind when Exim routes as root (meson test exim_debian_root, expected
-# to fail until the module acts as its directories' owner when run as
-# root: docs/exim.md, "Known problem: the module as root").
 #
 # Debian's exim4-config is read from /etc/exim4 and copied: the host's
 # /etc/exim4, /etc/mtasts and /var/lib/mtasts are never written (checked
@@ -184,25 +180,6 @@ dkim_of() {
 	grep "DKIM-VERIFY id=$rid " "$RLOG" | tail -1 | sed -n 's/.* d=\([^ ]*\) s=\([^ ]*\) status=\(.*\)$/\1 \2 \3/p'
 }
 
-if [ "${DEBIAN_PART:-}" = root ]; then
-	echo "== the module's files after deliveries as root"
-	mkconf on internet true <<<"MTASTS_ENABLE = 1" || exit 1
-	next_rcpt e-good.test; send on "$r" >/dev/null
-	check_match "enforce: delivered" "^=> $r .*T=mtasts_smtp_enforce" "$(result on "$(grep -E " <= .* for $r\$" "$D/on/log/mainlog" | cut -d' ' -f3)")"
-	next_rcpt e-wrongname.test; send on "$r" >/dev/null
-	# Debian's Exim routes as root: the module, called from the router and
-	# from msg:delivery events, must leave its files to the Exim user, whose
-	# transports (TLS-RPT events) and timers (mtasts refresh, report) use them.
-	owners=$(stat -c '%U' "$E"/cache/* "$E"/reports/results-* 2>/dev/null | sort -u | tr '\n' ' ')
-	check "cache and results files still belong to Debian-exim after root's deliveries" \
-		"Debian-exim " "$owners"
-	check_match "TLS-RPT: the enforce failure (a transport event, as Debian-exim) recorded" \
-		"e-wrongname\.test	sts	1	certificate-host-mismatch" \
-		"$(cat "$E"/reports/results-* 2>/dev/null | grep -P '\te-wrongname\.test\t')"
-	summary
-	exit
-fi
-
 echo "== the fragments"
 check "file names are run-parts-safe (update-exim4.conf's pattern)" "" \
 	"$(for f in $FRAGMENTS; do basename "$f"; done | grep -vE '^[[:alnum:]_-]+$')"
@@ -311,6 +288,16 @@ TLS-Report-Submitter: sender.test
 check_match "TLS-RPT report mail: delivered by the report router despite the bad certificate" \
 	"^=> $r R=mtasts_tlsrpt T=mtasts_smtp_tlsrpt H=mx2.example.test " "$v"
 delivered+=("report mail|$v")
+
+# Debian's Exim routes as root: the module, called from the router and
+# from msg:delivery events, must leave its files to the Exim user, whose
+# transports (TLS-RPT events) and timers (mtasts refresh, report) use them.
+owners=$(stat -c '%U' "$E"/cache/* "$E"/reports/results-* 2>/dev/null | sort -u | tr '\n' ' ')
+check "cache and results files still belong to Debian-exim after root's deliveries" \
+	"Debian-exim " "$owners"
+check_match "TLS-RPT: the enforce failure (a transport event, as Debian-exim) recorded" \
+	"e-wrongname\.test	sts	1	certificate-host-mismatch" \
+	"$(cat "$E"/reports/results-* 2>/dev/null | grep -P '\te-wrongname\.test\t')"
 
 echo "== Debian's safeguard: MX on an ignored address"
 c201=$(conns 127.0.0.201)
