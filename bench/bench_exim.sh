@@ -59,6 +59,7 @@ export WORLD_MX_NAMES="mx1.example.test mx2.example.test mx3.example.test mx4.ex
 export WORLD_HOOK_START=$HERE/hook-start.sh
 trap 'world_down; rm -rf "$TW.so" "$EXTRA"' EXIT
 world_up bench-exim >/dev/null || { echo "bench_exim.sh: world did not start" >&2; exit 1; }
+trap 'world_down; rm -rf "$TW.so" "$EXTRA"' EXIT	# world_up set its own
 
 E=$TW/exim
 BD=$TW/bench
