@@ -87,7 +87,7 @@ struct report_policy_info {
 #define REPORT_DOMAINS_MAX 1000000
 #define REPORT_GROUPS_MAX 16
 #define REPORT_DETAILS_MAX 1000
-#define REPORT_COUNTS_MAX 16u << 20	/* bytes of counts text read */
+#define REPORT_COUNTS_MAX (16u << 20)	/* bytes of counts text read */
 
 struct report_day;
 
