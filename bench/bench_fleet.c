@@ -158,7 +158,8 @@ int main(int argc, char **argv)
 		n = report_day_n_domains(d);
 		if (n != domains || bad_h || bad_l ||
 		    ok != 5ull * domains * hosts) {
-			fprintf(stderr, "merge wrong: %zu domains, ok %" PRIu64
+			fprintf(stderr, "merge wrong: %zu domains, ok %"
+				PRIu64
 				"\n", n, ok);
 			goto out;
 		}
