@@ -42,6 +42,8 @@ void config_defaults(struct config *cfg)
 	cfg->refresh_before = 86400;
 	cfg->refresh_interval = 3600;
 	cfg->lease_time = 30;
+	cfg->mx_probe_timeout_ms = 20000;
+	cfg->cert_expiry_warning = 14 * 86400;
 	cfg->dane = 0;
 	snprintf(cfg->report_dir, sizeof(cfg->report_dir), "%s",
 		 MTASTS_DEFAULT_REPORT_DIR);
@@ -318,6 +320,15 @@ static int config_set(struct config *cfg, const char *k, char *v,
 		cfg->dns_timeout_ms = x * 1000;
 		return 0;
 	}
+	if (!strcmp(k, "mx_probe_timeout")) {
+		if (parse_duration(v, 1, 300, &x) != 0)
+			return -1;
+		cfg->mx_probe_timeout_ms = x * 1000;
+		return 0;
+	}
+	if (!strcmp(k, "cert_expiry_warning"))
+		return parse_duration(v, 86400, 86400 * 365,
+				      &cfg->cert_expiry_warning);
 	if (!strcmp(k, "ca_file"))
 		return v[0] == '/' ? set_path(cfg->ca_file, sizeof(cfg->ca_file), v) : -1;
 	if (!strcmp(k, "proxy")) {

@@ -21,7 +21,8 @@ static const struct {
 	  "lint [--json] [--mx HOST]... FILE|-\n"
 	  "       lint [--json] --txt RECORD...\n"
 	  "       lint [--json] --tlsrpt RECORD..." },
-	{ "check", cmd_check, "check [--json] DOMAIN" },
+	{ "check", cmd_check,
+	  "check [--json | --prometheus] [--no-mx-probe] DOMAIN..." },
 	{ "query", cmd_query,
 	  "query [--json] [--no-network] [--recheck] DOMAIN [MX...]" },
 	{ "cache", cmd_cache, "cache stats|list|show DOMAIN|flush [DOMAIN]" },

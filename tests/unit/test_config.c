@@ -36,6 +36,8 @@ static void t_defaults(void)
 	CU_ASSERT_EQUAL(cfg.negative_ttl, 3600);
 	CU_ASSERT_EQUAL(cfg.refresh_interval, 3600);
 	CU_ASSERT_EQUAL(cfg.cache_size, 64u << 20);
+	CU_ASSERT_EQUAL(cfg.mx_probe_timeout_ms, 20000);
+	CU_ASSERT_EQUAL(cfg.cert_expiry_warning, 14 * 86400);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "");
 	CU_ASSERT_STRING_EQUAL(cfg.proxy, "");
 	CU_ASSERT_EQUAL(cfg.n_overrides, 0);
@@ -58,6 +60,8 @@ static void t_keys(void)
 		       "refresh_interval = 15m\n"
 		       "fetch_timeout = 7\n"
 		       "dns_timeout = 3s\n"
+		       "mx_probe_timeout = 1m\n"
+		       "cert_expiry_warning = 30d\n"
 		       "ca_file = /etc/ssl/ca.pem\n"
 		       "proxy = http://proxy.example.net:3128\n"
 		       "resolver = recursive\n"
@@ -78,6 +82,8 @@ static void t_keys(void)
 	CU_ASSERT_EQUAL(cfg.refresh_interval, 900);
 	CU_ASSERT_EQUAL(cfg.fetch_timeout_ms, 7000);
 	CU_ASSERT_EQUAL(cfg.dns_timeout_ms, 3000);
+	CU_ASSERT_EQUAL(cfg.mx_probe_timeout_ms, 60000);
+	CU_ASSERT_EQUAL(cfg.cert_expiry_warning, 30 * 86400);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "/etc/ssl/ca.pem");
 	CU_ASSERT_STRING_EQUAL(cfg.proxy, "http://proxy.example.net:3128");
 	CU_ASSERT_STRING_EQUAL(cfg.resolver, "recursive");
@@ -106,6 +112,9 @@ static const struct {
 	{ "too short refresh", "refresh_interval = 10s\n", ":1: refresh_interval" },
 	{ "bad number", "fetch_timeout = 10x\n", ":1: fetch_timeout" },
 	{ "bad bool", "dane = maybe\n", ":1: dane" },
+	{ "probe timeout 0", "mx_probe_timeout = 0\n", ":1: mx_probe_timeout" },
+	{ "expiry warning in hours", "cert_expiry_warning = 12h\n",
+	  ":1: cert_expiry_warning" },
 	{ "bad level", "log_level = loud\n", ":1: log_level" },
 	{ "bad facility", "log_facility = kern2\n", ":1: log_facility" },
 	{ "override no mx", "override = a.example enforce\n", "at least one mx" },
