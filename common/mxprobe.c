@@ -369,11 +369,11 @@ static int command(struct sess *s, struct mxprobe_result *r,
 
 	if (x == IO_OK)
 		x = read_reply(s, rep);
+	if (x != IO_OK)
+		io_fail(s, r, step, x);	/* shows what is in the buffer */
 	s->len = 0;
-	if (x != IO_OK) {
-		io_fail(s, r, step, x);
+	if (x != IO_OK)
 		return -1;
-	}
 	if (rep->code != want) {
 		r->step = step;
 		r->status = MXPROBE_SMTP;
