@@ -386,8 +386,9 @@ static void check_cached(struct check *c, const char *domain,
 		return;		/* nothing cached on this host */
 	if (rc != MT_OK) {
 		report(c, F_INFO, A_POLICY, "policy-cache-unread",
-		       "the local cache %s cannot be read by this user (%s): "
-		       "the policy was not compared with its cached copy",
+		       "the local cache %s cannot be read here (%s): the "
+		       "policy was not compared with its cached copy (run "
+		       "the check as the MTA's user)",
 		       c->cfg->cache_path, mt_strerror(rc));
 		return;
 	}

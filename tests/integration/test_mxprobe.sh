@@ -227,6 +227,20 @@ check "cache --prometheus list: usage, exit 2" 2 "$?"
 m check --json --prometheus p-ok.test >/dev/null 2>&1
 check "check --json --prometheus: usage, exit 2" 2 "$?"
 
+echo "== the monitoring recipe of docs/monitoring.md"
+mkdir -p "$TW/textfile"
+printf '# monitored\np-ok.test\np-split.test   # two addresses\n' > "$TW/domains"
+sed -n '/^```sh$/,/^```$/p' "$SRC/docs/monitoring.md" | sed '1d;$d' |
+	sed -e "s|/var/lib/prometheus/node-exporter|$TW/textfile|; s|/etc/mtasts/monitor-domains|$TW/domains|" \
+	    -e 's|^mtasts |"$MTASTS" -c "$CONF" |' > "$TW/mtasts-monitor"
+check "the recipe's script found" 1 "$(grep -c 'check --prometheus' "$TW/mtasts-monitor")"
+wx env MTASTS="$MTASTS" CONF="$CONF" sh "$TW/mtasts-monitor"
+check "the recipe: exit 0 with findings to publish" 0 "$?"
+check "the recipe: two files, nothing left half-written" "mtasts-cache.prom mtasts-check.prom" \
+	"$(ls "$TW/textfile" | tr '\n' ' ' | sed 's/ $//')"
+check "the recipe: both domains in the check file" "p-ok.test p-split.test" \
+	"$(sed -n 's/^mtasts_check_timestamp_seconds{domain="\([^"]*\)"} .*/\1/p' "$TW/textfile/mtasts-check.prom" | tr '\n' ' ' | sed 's/ $//')"
+
 echo "== golden outputs (clock: 2030-01-01)"
 # the policy host's certificate is made when the world starts: its date
 # and days are the only parts that change from run to run

@@ -423,12 +423,11 @@ static void t_chain(void)
 		int rc;
 
 		switch (cases[i].which) {
-		case 1:
-			chain[1] = cader;
-			n = 2;
-			/* fall through */
 		case 0:
+		case 1:
 			chain[0] = leaf;
+			chain[1] = cader;
+			n = cases[i].which == 1 ? 2 : 1;
 			break;
 		case 2:
 			chain[0] = self;
