@@ -157,7 +157,8 @@ int mxprobe_reply_parse(const char *buf, size_t len, struct mxprobe_reply *r,
 		unsigned code;
 		char sep;
 
-		if (nl == NULL)	/* a line that can no longer end in time */
+		/* no line end: can the line still end within the limit? */
+		if (nl == NULL)
 			return len - off > MXPROBE_LINE_MAX - 1 ? MT_ETOOBIG :
 			       MT_ETEMP;
 		end = (size_t)(nl - buf);
@@ -178,8 +179,8 @@ int mxprobe_reply_parse(const char *buf, size_t len, struct mxprobe_reply *r,
 			return MT_ETOOBIG;
 		if (r->lines == 0) {
 			r->code = code;
-			log_sanitise(r->text, sizeof(r->text), l + (n > 4 ? 4 : n),
-				     n > 4 ? n - 4 : 0);
+			log_sanitise(r->text, sizeof(r->text),
+				     l + (n > 4 ? 4 : n), n > 4 ? n - 4 : 0);
 		} else if (n > 4 && is_starttls(l + 4, n - 4)) {
 			r->starttls = 1;
 		}
@@ -348,11 +349,14 @@ static void io_fail(struct sess *s, struct mxprobe_result *r,
 			 MXPROBE_LINES_MAX, MXPROBE_REPLY_MAX);
 		break;
 	case IO_EXTRA:
-		snprintf(r->detail, sizeof(r->detail), step == MXPROBE_STEP_STARTTLS ?
-			 "data after the STARTTLS reply, before the handshake "
-			 "(sent in clear: RFC 3207 §5)" :
-			 "data after the %s reply, before the next command",
-			 step_names[step]);
+		if (step == MXPROBE_STEP_STARTTLS)
+			snprintf(r->detail, sizeof(r->detail), "data after the "
+				 "STARTTLS reply, before the handshake (sent in "
+				 "clear: RFC 3207 §5)");
+		else
+			snprintf(r->detail, sizeof(r->detail), "data after the "
+				 "%s reply, before the next command",
+				 step_names[step]);
 		break;
 	case IO_OK:
 		break;
@@ -558,8 +562,8 @@ static int do_tls(const struct mxprobe *p, struct sess *s, const char *host,
 		v = gnutls_protocol_get_version(s->tls);
 		if (err == GNUTLS_E_FATAL_ALERT_RECEIVED)
 			snprintf(r->detail, sizeof(r->detail), "%s: %s",
-				 gnutls_strerror(err),
-				 gnutls_alert_get_name(gnutls_alert_get(s->tls)));
+				 gnutls_strerror(err), gnutls_alert_get_name(
+					 gnutls_alert_get(s->tls)));
 		else if (err == GNUTLS_E_UNSUPPORTED_VERSION_PACKET &&
 			 (v == GNUTLS_SSL3 || v == GNUTLS_TLS1_0 ||
 			  v == GNUTLS_TLS1_1))

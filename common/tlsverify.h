@@ -69,7 +69,7 @@ struct tlsverify_chain {
 	int self_signed;	/* the end-entity certificate is its own
 				 * issuer */
 	unsigned status;	/* GnuTLS GNUTLS_CERT_* bits, 0 when trusted */
-	int expired;		/* a presented certificate ended before now */
+	int expired;		/* a presented certificate has ended */
 	int not_yet_valid;	/* a presented certificate starts after now */
 	int64_t not_before;	/* of the end-entity certificate */
 	int64_t not_after;

@@ -131,7 +131,7 @@ struct check {
 	unsigned area_seen[A_N], area_err[A_N];
 	struct buf out_buf;		/* JSON: the document */
 	struct json j;
-	struct buf prom[P_N];		/* Prometheus: samples per family */
+	struct buf prom[P_N];		/* Prometheus: samples by family */
 };
 
 static void report(struct check *c, enum finding f, enum area area,
@@ -162,8 +162,8 @@ static void report(struct check *c, enum finding f, enum area area,
 		json_key_string(&c->j, "message", msg);
 		json_object_end(&c->j);
 	} else if (c->out == OUT_HUMAN) {
-		printf("%-7s %-8s %s [%s]\n", finding_names[f], area_names[area],
-		       msg, code);
+		printf("%-7s %-8s %s [%s]\n", finding_names[f],
+		       area_names[area], msg, code);
 	}
 }
 
@@ -397,8 +397,8 @@ static void check_cached(struct check *c, const char *domain,
 	rc = cache_get(cache, domain, &e);
 	if (rc == MT_OK && e.kind == CACHE_POLICY && strcmp(e.id, id) == 0) {
 		if (e.mode != pol->mode || e.max_age != pol->max_age)
-			buf_printf(&diff, "; cached mode %s, max_age %u; served "
-				   "mode %s, max_age %u",
+			buf_printf(&diff, "; cached mode %s, max_age %u; "
+				   "served mode %s, max_age %u",
 				   policy_mode_str((enum policy_mode)e.mode),
 				   e.max_age, policy_mode_str(pol->mode),
 				   pol->max_age);
@@ -502,8 +502,8 @@ static void check_mx(struct check *c, struct dns *d, const char *domain,
 			suggest(l, mx->host[i], hint, sizeof(hint));
 			report(c, pol->mode == POLICY_MODE_ENFORCE ? F_ERROR : F_WARN,
 			       A_MX, "mx-uncovered",
-			       "%s (preference %u) matches no mx: pattern%s; %s "
-			       "and publish it with a new id",
+			       "%s (preference %u) matches no mx: pattern%s; "
+			       "%s and publish it with a new id",
 			       mx->host[i], mx->pref[i],
 			       pol->mode == POLICY_MODE_ENFORCE ?
 			       ": senders will refuse it" : "", hint);
@@ -577,7 +577,8 @@ static int report_cert(struct check *c, const char *where, const char *host,
 		       "%s: STARTTLS, %s, %s, certificate for %s, trusted, "
 		       "valid until %s (%lld days)", where, r->protocol,
 		       r->cipher, host, until, (long long)days);
-	if (!ch->expired && ch->not_after - c->now < c->cfg->cert_expiry_warning)
+	if (!ch->expired &&
+	    ch->not_after - c->now < c->cfg->cert_expiry_warning)
 		report(c, F_WARN, A_MXTLS, "mx-cert-expiring",
 		       "%s: the certificate expires on %s, in %lld day%s",
 		       where, until, (long long)days, days == 1 ? "" : "s");
@@ -607,8 +608,9 @@ static void report_probe(struct check *c, const char *host, const char *addr,
 			       "%s: port 25: %s", where, strerror(r->err));
 		break;
 	case MXPROBE_TIMEOUT:
-		report(c, bad, A_MXTLS, "mx-timeout", "%s: %s (mx_probe_timeout "
-		       "%d s): senders give up on it", where, r->detail, secs);
+		report(c, bad, A_MXTLS, "mx-timeout", "%s: %s "
+		       "(mx_probe_timeout %d s): senders give up on it", where,
+		       r->detail, secs);
 		break;
 	case MXPROBE_SMTP:
 		report(c, bad, A_MXTLS, "mx-smtp-error", "%s: %s", where,

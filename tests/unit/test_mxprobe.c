@@ -52,7 +52,8 @@ static void t_reply_table(void)
 		 "mx.example"},
 		{"STARTTLS on the last line", "250-x\r\n250 STARTTLS\r\n",
 		 MT_OK, 250, 2, 1, 21, "x"},
-		{"STARTTLS in lower case", "250-x\r\n250-starttls\r\n250 ok\r\n",
+		{"STARTTLS in lower case",
+		 "250-x\r\n250-starttls\r\n250 ok\r\n",
 		 MT_OK, 250, 3, 1, 29, "x"},
 		{"STARTTLS with a parameter", "250-x\r\n250-STARTTLS foo\r\n"
 		 "250 ok\r\n", MT_OK, 250, 3, 1, 33, "x"},
@@ -387,7 +388,7 @@ static int peer_dialogue(struct conn *c, const struct peer *p)
 			err = gnutls_handshake(c->tls);
 		} while (err < 0 && !gnutls_error_is_fatal(err));
 		if (err < 0)
-			return PEER_OK;	/* the client refused: its finding */
+			return PEER_OK;	/* the client refused it */
 	}
 	return PEER_OK;
 }
