@@ -432,6 +432,14 @@ static void do_connect(const struct mxprobe *p, struct sess *s,
 	}
 	s->fd = socket(u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 		       SOCK_CLOEXEC, 0);
+	if (s->fd < 0 && errno == EAFNOSUPPORT) {
+		/* no IPv6 on this host: the address cannot be reached from
+		 * here, as with no route to it */
+		r->status = MXPROBE_CONNECT;
+		r->err = errno;
+		snprintf(r->detail, sizeof(r->detail), "%s", strerror(errno));
+		return;
+	}
 	if (s->fd < 0) {
 		r->status = MXPROBE_LOCAL;
 		snprintf(r->detail, sizeof(r->detail), "socket: %s",

@@ -89,8 +89,9 @@ struct mxprobe_opts {
 struct mxprobe_result {
 	enum mxprobe_status status;
 	enum mxprobe_step step;	/* where it ended (DONE when OK) */
-	int err;		/* errno of a connect failure, 0 = a
-				 * connect that timed out */
+	int err;		/* errno of a connect failure (EAFNOSUPPORT:
+				 * no IPv6 here), 0 = a connect that timed
+				 * out */
 	unsigned smtp_code;	/* MXPROBE_SMTP: the reply's code */
 	char reply[128];	/* ... and its text, sanitised */
 	char detail[200];	/* what went wrong, sanitised */

@@ -585,15 +585,31 @@ static int report_cert(struct check *c, const char *where, const char *host,
 	return ok;
 }
 
+/* An IPv6 address this host has no route to: a limit of where the check
+ * runs (senders without IPv6 use the IPv4 addresses), not of the MX. */
+static int no_ipv6_here(int family, const struct mxprobe_result *r)
+{
+	return family == AF_INET6 && r->status == MXPROBE_CONNECT &&
+	       (r->err == ENETUNREACH || r->err == EADDRNOTAVAIL ||
+		r->err == EAFNOSUPPORT);
+}
+
 /* The findings of one probed address. */
 static void report_probe(struct check *c, const char *host, const char *addr,
-			 const struct mxprobe_result *r, enum finding bad)
+			 int family, const struct mxprobe_result *r,
+			 enum finding bad)
 {
 	char where[DOMAIN_BUFSZ + DNS_ADDRSTRLEN + 4];
 	int secs = (int)(c->cfg->mx_probe_timeout_ms / 1000);
 	int ok = 0;
 
 	snprintf(where, sizeof(where), "%s [%s]", host, addr);
+	if (no_ipv6_here(family, r)) {
+		report(c, F_INFO, A_MXTLS, "mx-not-probed", "%s: no IPv6 "
+		       "route from here (%s): not probed", where,
+		       strerror(r->err));
+		return;
+	}
 	switch (r->status) {
 	case MXPROBE_OK:
 		ok = 1;
@@ -736,15 +752,17 @@ static void probe_mx(struct check *c, struct dns *d, const struct mx_list *l,
 					host, a.addr[i], mt_strerror(rc));
 				continue;
 			}
-			if (r.status == MXPROBE_CONNECT &&
-			    (r.err == 0 || r.err == EHOSTUNREACH ||
-			     r.err == ENETUNREACH || r.err == EACCES ||
-			     r.err == EPERM))
+			if (no_ipv6_here(a.family[i], &r))
+				;	/* says nothing about port 25 */
+			else if (r.status == MXPROBE_CONNECT &&
+				 (r.err == 0 || r.err == EHOSTUNREACH ||
+				  r.err == ENETUNREACH || r.err == EACCES ||
+				  r.err == EPERM))
 				silent++;
 			else if (r.status != MXPROBE_CONNECT &&
 				 r.status != MXPROBE_LOCAL)
 				answered++;
-			report_probe(c, host, a.addr[i], &r, bad);
+			report_probe(c, host, a.addr[i], a.family[i], &r, bad);
 		}
 	}
 	if (answered == 0 && silent > 0)

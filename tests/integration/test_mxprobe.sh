@@ -124,6 +124,8 @@ check_match "accepts TCP, never answers: the step named" 'no answer to the banne
 check "port 25 closed" "exit=1 error:mx-connect-failed[127.0.2.13]" "$(mx p-closed.test)"
 check_match "port 25 closed: refused" 'Connection refused' "$(msg mx-connect-failed)"
 check "an MX host without an address" "exit=1 error:mx-no-address" "$(mx p-noaddr.test)"
+check "an IPv6 address with no route from here: not probed, not a failure" \
+	"exit=0 info:mx-not-probed[2001:db8::25] ok:mx-tls-ok[127.0.2.1]" "$(mx p-v6.test)"
 check "mode testing: a failing MX is a warning, exit 3" \
 	"exit=3 warning:mx-cert-name-mismatch[127.0.2.2]" "$(mx p-testing.test)"
 
@@ -151,9 +153,12 @@ check "no probe: the MX was not contacted" "$before" "$(sessions 127.0.2.2)"
 echo "== what the receiver saw"
 check "no message was received" 0 "$(grep -c ' <= ' "$RLOG")"
 check "no MAIL command in any session" 0 "$(grep ' C=' "$RLOG" | grep -c 'C=.*MAIL')"
-check_match "a TLS session: EHLO, STARTTLS, EHLO, QUIT, SNI = the MX name" \
+check "TLS sessions: SNI is the MX name probed" \
+	"ok.probe.test split.probe.test v6.probe.test" \
+	"$(sed -n 's/.* I=\[127\.0\.2\.\(1\|10\)\]:25 .*SNI=\([^ ]*\) .*/\2/p' "$RLOG" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+check_match "a TLS session: EHLO, STARTTLS, EHLO, QUIT" \
 	'I=\[127\.0\.2\.1\]:25 .*SNI=ok\.probe\.test C=EHLO,STARTTLS,EHLO,QUIT$' \
-	"$(grep 'no MAIL in SMTP connection .* I=\[127\.0\.2\.1\]:25 .*C=' "$RLOG" | tail -1)"
+	"$(grep 'no MAIL in SMTP connection .* I=\[127\.0\.2\.1\]:25 .*SNI=ok' "$RLOG" | tail -1)"
 check_match "no STARTTLS offered: EHLO, QUIT" 'I=\[127\.0\.2\.8\]:25 .* C=EHLO,QUIT$' \
 	"$(grep 'no MAIL in SMTP connection .* I=\[127\.0\.2\.8\]:25' "$RLOG" | tail -1)"
 

@@ -19,7 +19,7 @@ mk=$WORLD_DIR/mkcerts.sh
 export MKCERTS_NOT_BEFORE="2025-01-01 00:00:00 UTC"
 export MKCERTS_NOT_AFTER="2035-01-01 00:00:00 UTC"
 "$mk" leaf "$C" mxp-good ca ok.probe.test split.probe.test \
-	tls10.probe.test plain.probe.test silent.probe.test
+	tls10.probe.test plain.probe.test silent.probe.test v6.probe.test
 "$mk" leaf "$C" mxp-wrongname ca wrong.invalid
 "$mk" leaf "$C" mxp-cnonly cnonly cnonly.probe.test
 "$mk" leaf "$C" mxp-self self self.probe.test
