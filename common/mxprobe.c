@@ -149,6 +149,8 @@ int mxprobe_reply_parse(const char *buf, size_t len, struct mxprobe_reply *r,
 		return MT_EINVAL;
 	memset(r, 0, sizeof(*r));
 	*used = 0;
+	if (len == 0)
+		return MT_ETEMP;
 	for (;;) {
 		const char *nl = off < len ?
 				 memchr(buf + off, '\n', len - off) : NULL;
