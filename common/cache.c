@@ -170,7 +170,7 @@
 #define CACHE_CHUNK 1024u
 #define CACHE_CHUNK_HDR 8u
 #define CACHE_CHUNK_DATA (CACHE_CHUNK - CACHE_CHUNK_HDR)
-#define CACHE_MX_MAX ((uint32_t)POLICY_MAX_BYTES)
+#define CACHE_MX_MAX ((uint32_t)POLICY_MX_BLOB_MAX)
 #define CACHE_EXT_MAX ((CACHE_MX_MAX + CACHE_CHUNK_DATA - 1) / \
 		       CACHE_CHUNK_DATA)
 #define CACHE_RESERVE CACHE_EXT_MAX	/* free chunks kept for updates */

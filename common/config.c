@@ -1,7 +1,8 @@
 /*
  * config.c - the configuration file: `key = value`, '#' comments, one key
  * per line, every key optional.  Unknown keys and bad values are errors
- * reported as "file:line: message"; nothing is guessed.
+ * reported as "file:line: key: message"; nothing is guessed.  What a key
+ * accepts, its range, default and meaning are one row of config_table.
  *
  * Per-domain overrides:
  *   override = example.net none
@@ -9,54 +10,147 @@
  *   override = example.net enforce mx1.example.net *.example.net
  */
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "log.h"
 #include "mtasts_build.h"
 #include "status.h"
+#include "str.h"
 
 #define CONFIG_LINE_MAX 4096
 
-void config_defaults(struct config *cfg)
+/*
+ * The keys.  Each row holds everything about one key: its type, its range,
+ * its default (in the file's own syntax, applied by config_defaults()
+ * through the same parser as the file, so a default is always in range),
+ * the field it sets, and one line of documentation.  docs/configuration.md
+ * lists exactly these keys (test_config checks it).
+ */
+#define FIELD(m) offsetof(struct config, m), sizeof(((struct config *)0)->m)
+
+static const struct config_word bool_words[] = {
+	{ "yes", 1, NULL },  { "true", 1, NULL },  { "on", 1, NULL },
+	{ "1", 1, NULL },    { "no", 0, NULL },    { "false", 0, NULL },
+	{ "off", 0, NULL },  { "0", 0, NULL },     { NULL, 0, NULL },
+};
+
+static const struct config_word resolver_words[] = {
+	{ "system", 0, "" },	/* /etc/resolv.conf */
+	{ "recursive", 0, "recursive" },
+	{ NULL, 0, NULL },
+};
+
+static const struct config_word none_words[] = {
+	{ "none", 0, "" },
+	{ NULL, 0, NULL },
+};
+
+static const struct config_word refresh_interval_words[] = {
+	{ "0", 0, NULL },
+	{ "none", 0, NULL },
+	{ NULL, 0, NULL },
+};
+
+static const struct config_key config_table[] = {
+	{ "cache_path", CONFIG_PATH, 0, 0, 1, MTASTS_DEFAULT_CACHE,
+	  FIELD(cache_path), NULL,
+	  "the shared-memory cache file" },
+	{ "cache_size", CONFIG_SIZE, 1 << 20, (int64_t)16 << 30, 1, "64M",
+	  FIELD(cache_size), NULL,
+	  "size of a newly created cache file" },
+	{ "cache_max_size", CONFIG_SIZE, 1 << 20, (int64_t)16 << 30, 1, "1G",
+	  FIELD(cache_max_size), NULL,
+	  "the cache file grows up to this size" },
+	{ "txt_check_interval", CONFIG_DURATION, 60, 30 * 86400, 1, "1h",
+	  FIELD(txt_check_interval), NULL,
+	  "how often the TXT id of a cached policy is re-checked" },
+	{ "negative_ttl", CONFIG_DURATION, 60, 7 * 86400, 1, "1h",
+	  FIELD(negative_ttl), NULL,
+	  "how long \"no policy\" is remembered" },
+	{ "fetch_timeout", CONFIG_DURATION, 1, 300, 1000, "10",
+	  FIELD(fetch_timeout_ms), NULL,
+	  "total time for one policy fetch" },
+	{ "dns_timeout", CONFIG_DURATION, 1, 120, 1000, "5",
+	  FIELD(dns_timeout_ms), NULL,
+	  "time for one DNS lookup" },
+	{ "lease_time", CONFIG_DURATION, 1, 600, 1, "30s",
+	  FIELD(lease_time), NULL,
+	  "how long one process may hold a domain's fetch lease" },
+	{ "mx_probe_timeout", CONFIG_DURATION, 1, 300, 1000, "20",
+	  FIELD(mx_probe_timeout_ms), NULL,
+	  "mtasts check: time for the SMTP session with one MX address" },
+	{ "cert_expiry_warning", CONFIG_DURATION, 86400, 365 * 86400, 1, "14d",
+	  FIELD(cert_expiry_warning), NULL,
+	  "mtasts check: warn of a certificate ending within this time" },
+	{ "refresh_before", CONFIG_DURATION, 60, 365 * 86400, 1, "1d",
+	  FIELD(refresh_before), NULL,
+	  "mtasts refresh renews policies expiring within this time" },
+	{ "refresh_interval", CONFIG_DURATION, 60, 30 * 86400, 1, "1h",
+	  FIELD(refresh_interval), refresh_interval_words,
+	  "how often mtasts refresh runs; 0 or none: it only renews" },
+	{ "ca_file", CONFIG_PATH, 0, 0, 1, NULL,
+	  FIELD(ca_file), NULL,
+	  "PEM file of the CAs trusted for policy hosts; empty: the system store" },
+	{ "proxy", CONFIG_PROXY, 0, 0, 1, "none",
+	  FIELD(proxy), none_words,
+	  "http://HOST:PORT of an HTTP CONNECT proxy for policy fetches, or none" },
+	{ "resolver", CONFIG_PATH, 0, 0, 1, "system",
+	  FIELD(resolver), resolver_words,
+	  "system, a resolv.conf-style file, or recursive" },
+	{ "dane", CONFIG_BOOL, 0, 1, 1, "no",
+	  FIELD(dane), bool_words,
+	  "the host MTA does DANE" },
+	{ "report_dir", CONFIG_PATH, 0, 0, 1, MTASTS_DEFAULT_REPORT_DIR,
+	  FIELD(report_dir), NULL,
+	  "TLS-RPT results, one file per UTC day" },
+	{ "report_org", CONFIG_STRING, 0, 0, 1, NULL,
+	  FIELD(report_org), NULL,
+	  "organization-name of TLS-RPT reports; empty: mtasts" },
+	{ "report_contact", CONFIG_STRING, 0, 0, 1, NULL,
+	  FIELD(report_contact), NULL,
+	  "contact-info and From of TLS-RPT reports; empty: postmaster" },
+	{ "log_level", CONFIG_LOG_LEVEL, 0, 0, 1, "info",
+	  FIELD(log_level), NULL,
+	  "err, warning, notice, info or debug" },
+	{ "log_facility", CONFIG_LOG_FACILITY, 0, 0, 1, "mail",
+	  FIELD(log_facility), NULL,
+	  "syslog facility" },
+	{ "override", CONFIG_OVERRIDE, 0, 0, 1, NULL,
+	  0, 0, NULL,
+	  "DOMAIN none|testing|enforce [MX-PATTERN...], repeatable" },
+};
+
+const struct config_key *config_keys(size_t *n)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->cache_path, sizeof(cfg->cache_path), "%s",
-		 MTASTS_DEFAULT_CACHE);
-	cfg->cache_size = 64u << 20;
-	cfg->cache_max_size = 1024u << 20;
-	cfg->txt_check_interval = 3600;
-	cfg->negative_ttl = 3600;
-	cfg->fetch_timeout_ms = 10000;
-	cfg->dns_timeout_ms = 5000;
-	cfg->refresh_before = 86400;
-	cfg->refresh_interval = 3600;
-	cfg->lease_time = 30;
-	cfg->mx_probe_timeout_ms = 20000;
-	cfg->cert_expiry_warning = 14 * 86400;
-	cfg->dane = 0;
-	snprintf(cfg->report_dir, sizeof(cfg->report_dir), "%s",
-		 MTASTS_DEFAULT_REPORT_DIR);
-	cfg->log_level = LOG_LVL_INFO;
-	cfg->log_facility = LOG_MAIL;
+	*n = ARRAY_SIZE(config_table);
+	return config_table;
 }
 
+const struct config_key *config_key_find(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(config_table); i++)
+		if (strcmp(config_table[i].key, key) == 0)
+			return &config_table[i];
+	return NULL;
+}
+
+/* Digits only, in [lo, hi]. */
 static int parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
 {
 	char *end;
 	long long x;
 
-	if (!isdigit((unsigned char)v[0]))
+	if (!str_is_digit((unsigned char)v[0]))
 		return -1;
 	errno = 0;
 	x = strtoll(v, &end, 10);
@@ -66,9 +160,24 @@ static int parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
 	return 0;
 }
 
-/* "30", "30s", "5m", "2h", "1d" -> seconds */
-/* bytes, or with a k/M/G suffix; 1M..16G */
-static int parse_size(const char *v, size_t *out)
+struct unit {
+	char c;
+	int64_t mult;
+};
+
+static const struct unit duration_units[] = {
+	{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 0, 0 },
+};
+
+static const struct unit size_units[] = {
+	{ 'K', 1 << 10 }, { 'k', 1 << 10 }, { 'M', 1 << 20 }, { 'm', 1 << 20 },
+	{ 'G', 1 << 30 }, { 'g', 1 << 30 }, { 0, 0 },
+};
+
+/* A number with an optional one-letter unit suffix, within [lo, hi]
+ * after the unit is applied: "30", "5m", "64M". */
+static int parse_scaled(const char *v, const struct unit *units, int64_t lo,
+			int64_t hi, int64_t *out)
 {
 	char num[32];
 	size_t n = strlen(v);
@@ -77,36 +186,14 @@ static int parse_size(const char *v, size_t *out)
 	if (n == 0 || n >= sizeof(num))
 		return -1;
 	memcpy(num, v, n + 1);
-	switch (num[n - 1]) {
-	case 'k': case 'K': mult = 1 << 10; num[n - 1] = 0; break;
-	case 'm': case 'M': mult = 1 << 20; num[n - 1] = 0; break;
-	case 'g': case 'G': mult = 1 << 30; num[n - 1] = 0; break;
-	default: break;
+	for (; units->c; units++) {
+		if (num[n - 1] == units->c) {
+			mult = units->mult;
+			num[n - 1] = '\0';
+			break;
+		}
 	}
-	if (parse_int(num, 1, (int64_t)16 << 30, &x) != 0 ||
-	    x * mult < (1 << 20) || x * mult > ((int64_t)16 << 30))
-		return -1;
-	*out = (size_t)(x * mult);
-	return 0;
-}
-
-static int parse_duration(const char *v, int64_t lo, int64_t hi, int64_t *out)
-{
-	char num[32];
-	size_t n = strlen(v);
-	int64_t mult = 1, x;
-
-	if (n == 0 || n >= sizeof(num))
-		return -1;
-	memcpy(num, v, n + 1);
-	switch (num[n - 1]) {
-	case 's': mult = 1; num[n - 1] = '\0'; break;
-	case 'm': mult = 60; num[n - 1] = '\0'; break;
-	case 'h': mult = 3600; num[n - 1] = '\0'; break;
-	case 'd': mult = 86400; num[n - 1] = '\0'; break;
-	default: break;
-	}
-	if (parse_int(num, 0, INT64_MAX / 86400, &x) != 0)
+	if (parse_int(num, 0, INT64_MAX / mult, &x) != 0)
 		return -1;
 	x *= mult;
 	if (x < lo || x > hi)
@@ -115,26 +202,118 @@ static int parse_duration(const char *v, int64_t lo, int64_t hi, int64_t *out)
 	return 0;
 }
 
-static int parse_bool(const char *v, int *out)
+/* 90 -> "90s", 3600 -> "1h": the largest unit that divides x (the first
+ * of equal ones). */
+static void fmt_scaled(char *out, size_t outsz, int64_t x,
+		       const struct unit *units)
 {
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1") ||
-	    !strcmp(v, "on"))
-		*out = 1;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") ||
-		 !strcmp(v, "0") || !strcmp(v, "off"))
-		*out = 0;
+	const struct unit *best = NULL;
+
+	for (; units->c; units++)
+		if (x % units->mult == 0 && x > 0 &&
+		    (best == NULL || units->mult > best->mult))
+			best = units;
+	if (best == NULL)
+		snprintf(out, outsz, "%lld", (long long)x);
 	else
-		return -1;
-	return 0;
+		snprintf(out, outsz, "%lld%c", (long long)(x / best->mult),
+			 best->c);
 }
 
-static int set_path(char *dst, size_t dstsz, const char *v)
+/* What a key wants, for the error message. */
+static void describe(const struct config_key *k, char *why, size_t whysz)
+{
+	char lo[24], hi[24], words[128] = "";
+	size_t n = 0;
+
+	for (const struct config_word *w = k->words;
+	     w && w->word && k->type != CONFIG_BOOL; w++) {
+		int r = snprintf(words + n, sizeof(words) - n, "%s, ", w->word);
+
+		if (r < 0 || (size_t)r >= sizeof(words) - n)
+			break;
+		n += (size_t)r;
+	}
+	switch (k->type) {
+	case CONFIG_PATH:
+		snprintf(why, whysz, "want %san absolute path of at most %zu bytes",
+			 words, k->size - 1);
+		break;
+	case CONFIG_STRING:
+		snprintf(why, whysz, "want at most %zu bytes", k->size - 1);
+		break;
+	case CONFIG_PROXY:
+		snprintf(why, whysz, "proxy must be none or http://HOST:PORT");
+		break;
+	case CONFIG_BOOL:
+		snprintf(why, whysz, "want yes or no");
+		break;
+	case CONFIG_SIZE:
+		fmt_scaled(lo, sizeof(lo), k->min, size_units);
+		fmt_scaled(hi, sizeof(hi), k->max, size_units);
+		snprintf(why, whysz, "want a size from %s to %s (k, M, G)", lo,
+			 hi);
+		break;
+	case CONFIG_DURATION:
+		fmt_scaled(lo, sizeof(lo), k->min, duration_units);
+		fmt_scaled(hi, sizeof(hi), k->max, duration_units);
+		snprintf(why, whysz, "want %sa duration from %s to %s (s, m, h, d)",
+			 words, lo, hi);
+		break;
+	case CONFIG_ENUM:
+		if (n >= 2)
+			words[n - 2] = '\0';
+		snprintf(why, whysz, "want one of %s", words);
+		break;
+	case CONFIG_LOG_LEVEL:
+		snprintf(why, whysz,
+			 "log_level must be err, warning, notice, info or debug");
+		break;
+	case CONFIG_LOG_FACILITY:
+		snprintf(why, whysz, "unknown syslog facility");
+		break;
+	case CONFIG_OVERRIDE:
+		snprintf(why, whysz, "invalid value");
+		break;
+	}
+}
+
+static const struct config_word *find_word(const struct config_word *w,
+					   const char *v)
+{
+	for (; w && w->word; w++)
+		if (strcmp(w->word, v) == 0)
+			return w;
+	return NULL;
+}
+
+/* Store into k's field: a string that fits it, or an integer of the
+ * field's width. */
+static int store_str(struct config *cfg, const struct config_key *k,
+		     const char *v)
 {
 	size_t n = strlen(v);
 
-	if (n >= dstsz)
+	if (n >= k->size)
 		return -1;
-	memcpy(dst, v, n + 1);
+	memcpy((char *)cfg + k->off, v, n + 1);
+	return 0;
+}
+
+static int store_int(struct config *cfg, const struct config_key *k,
+		     int64_t x)
+{
+	char *field = (char *)cfg + k->off;
+
+	if (k->size == sizeof(int64_t)) {
+		memcpy(field, &x, sizeof(x));
+	} else if (k->size == sizeof(int) && x >= INT_MIN && x <= INT_MAX) {
+		int i = (int)x;
+
+		memcpy(field, &i, sizeof(i));
+	} else {
+		return -1;	/* a table row that does not fit its field */
+	}
 	return 0;
 }
 
@@ -260,7 +439,7 @@ int config_proxy_parse(const char *url, char *host, unsigned *port)
 		}
 		p = end + 1;
 	}
-	if (!isdigit((unsigned char)*p))
+	if (!str_is_digit((unsigned char)*p))
 		return MT_EPARSE;
 	v = strtoul(p, &e, 10);
 	if (v == 0 || v > 65535 || e - p > 5 ||
@@ -271,129 +450,102 @@ int config_proxy_parse(const char *url, char *host, unsigned *port)
 	return MT_OK;
 }
 
-static int config_set(struct config *cfg, const char *k, char *v,
-		      const char **why)
+static int config_set(struct config *cfg, const char *key, char *v,
+		      char *why, size_t whysz)
 {
+	const struct config_key *k = config_key_find(key);
+	const struct config_word *w;
+	const char *msg = NULL;
 	int64_t x;
-	int b;
+	int rc = -1;
 
-	*why = "invalid value";
-	if (!strcmp(k, "cache_path"))
-		return v[0] == '/' ? set_path(cfg->cache_path,
-					      sizeof(cfg->cache_path), v) : -1;
-	if (!strcmp(k, "cache_size") || !strcmp(k, "cache_max_size")) {
-		size_t *dst = !strcmp(k, "cache_size") ? &cfg->cache_size
-						       : &cfg->cache_max_size;
+	if (k == NULL) {
+		snprintf(why, whysz, "unknown key");
+		return -1;
+	}
+	w = find_word(k->words, v);
+	switch (k->type) {
+	case CONFIG_PATH:
+		if (w)
+			rc = store_str(cfg, k, w->str);
+		else if (v[0] == '/')
+			rc = store_str(cfg, k, v);
+		break;
+	case CONFIG_STRING:
+		rc = store_str(cfg, k, v);
+		break;
+	case CONFIG_PROXY:
+		/* never taken from the environment: only this key sets it */
+		if (w) {
+			rc = store_str(cfg, k, w->str);
+		} else {
+			char host[DOMAIN_BUFSZ];
+			unsigned port;
 
-		if (parse_size(v, dst) != 0) {
-			*why = !strcmp(k, "cache_size") ?
-				"cache_size must be between 1M and 16G" :
-				"cache_max_size must be between 1M and 16G";
-			return -1;
+			if (config_proxy_parse(v, host, &port) == MT_OK)
+				rc = store_str(cfg, k, v);
 		}
-		return 0;
-	}
-	if (!strcmp(k, "txt_check_interval"))
-		return parse_duration(v, 60, 86400 * 30, &cfg->txt_check_interval);
-	if (!strcmp(k, "negative_ttl"))
-		return parse_duration(v, 60, 86400 * 7, &cfg->negative_ttl);
-	if (!strcmp(k, "refresh_before"))
-		return parse_duration(v, 60, 86400 * 365, &cfg->refresh_before);
-	if (!strcmp(k, "refresh_interval")) {
-		if (!strcmp(v, "0") || !strcmp(v, "none")) {
-			cfg->refresh_interval = 0;
-			return 0;
-		}
-		return parse_duration(v, 60, 86400 * 30, &cfg->refresh_interval);
-	}
-	if (!strcmp(k, "lease_time"))
-		return parse_duration(v, 1, 600, &cfg->lease_time);
-	if (!strcmp(k, "fetch_timeout")) {
-		if (parse_duration(v, 1, 300, &x) != 0)
-			return -1;
-		cfg->fetch_timeout_ms = x * 1000;
-		return 0;
-	}
-	if (!strcmp(k, "dns_timeout")) {
-		if (parse_duration(v, 1, 120, &x) != 0)
-			return -1;
-		cfg->dns_timeout_ms = x * 1000;
-		return 0;
-	}
-	if (!strcmp(k, "mx_probe_timeout")) {
-		if (parse_duration(v, 1, 300, &x) != 0)
-			return -1;
-		cfg->mx_probe_timeout_ms = x * 1000;
-		return 0;
-	}
-	if (!strcmp(k, "cert_expiry_warning"))
-		return parse_duration(v, 86400, 86400 * 365,
-				      &cfg->cert_expiry_warning);
-	if (!strcmp(k, "ca_file"))
-		return v[0] == '/' ? set_path(cfg->ca_file, sizeof(cfg->ca_file), v) : -1;
-	if (!strcmp(k, "proxy")) {
-		/* an HTTP CONNECT proxy for policy fetches and report
-		 * delivery; never taken from the environment */
-		char host[DOMAIN_BUFSZ];
-		unsigned port;
+		break;
+	case CONFIG_BOOL:
+	case CONFIG_ENUM:
+		if (w)
+			rc = store_int(cfg, k, w->num);
+		break;
+	case CONFIG_SIZE:
+		if (parse_scaled(v, size_units, k->min, k->max, &x) == 0) {
+			size_t z = (size_t)x;
 
-		if (!strcmp(v, "none")) {
-			cfg->proxy[0] = '\0';
-			return 0;
+			if (k->size == sizeof(z)) {
+				memcpy((char *)cfg + k->off, &z, sizeof(z));
+				rc = 0;
+			}
 		}
-		if (config_proxy_parse(v, host, &port) != MT_OK) {
-			*why = "proxy must be none or http://HOST:PORT";
-			return -1;
-		}
-		return set_path(cfg->proxy, sizeof(cfg->proxy), v);
+		break;
+	case CONFIG_DURATION:
+		if (w)
+			rc = store_int(cfg, k, w->num);
+		else if (parse_scaled(v, duration_units, k->min, k->max,
+				      &x) == 0)
+			rc = store_int(cfg, k, x * k->scale);
+		break;
+	case CONFIG_LOG_LEVEL:
+		x = log_level_from_str(v);
+		if (x >= 0)
+			rc = store_int(cfg, k, x);
+		break;
+	case CONFIG_LOG_FACILITY:
+		x = log_facility_from_str(v);
+		if (x >= 0)
+			rc = store_int(cfg, k, x);
+		break;
+	case CONFIG_OVERRIDE:
+		rc = parse_override(cfg, v, &msg);
+		if (rc != 0)
+			snprintf(why, whysz, "%s", msg);
+		return rc;
 	}
-	if (!strcmp(k, "resolver")) {
-		if (!strcmp(v, "system")) {
-			cfg->resolver[0] = '\0';
-			return 0;
-		}
-		if (strcmp(v, "recursive") != 0 && v[0] != '/') {
-			*why = "resolver must be system, recursive or a resolv.conf path";
-			return -1;
-		}
-		return set_path(cfg->resolver, sizeof(cfg->resolver), v);
-	}
-	if (!strcmp(k, "dane")) {
-		if (parse_bool(v, &b) != 0)
-			return -1;
-		cfg->dane = b;
-		return 0;
-	}
-	if (!strcmp(k, "report_dir"))
-		return v[0] == '/' ? set_path(cfg->report_dir, sizeof(cfg->report_dir), v) : -1;
-	if (!strcmp(k, "report_org"))
-		return set_path(cfg->report_org, sizeof(cfg->report_org), v);
-	if (!strcmp(k, "report_contact"))
-		return set_path(cfg->report_contact, sizeof(cfg->report_contact), v);
-	if (!strcmp(k, "log_level")) {
-		int l = log_level_from_str(v);
+	if (rc != 0)
+		describe(k, why, whysz);
+	return rc;
+}
 
-		if (l < 0) {
-			*why = "log_level must be err, warning, notice, info or debug";
-			return -1;
-		}
-		cfg->log_level = l;
-		return 0;
-	}
-	if (!strcmp(k, "log_facility")) {
-		int f = log_facility_from_str(v);
+void config_defaults(struct config *cfg)
+{
+	char why[128], v[CONFIG_PATH_MAX];
 
-		if (f < 0) {
-			*why = "unknown syslog facility";
-			return -1;
-		}
-		cfg->log_facility = f;
-		return 0;
+	/* Everything but the override slots, which are read only up to
+	 * n_overrides: a delivery process that loads the module must not
+	 * touch (fault in) 200 KiB of slots it never uses. */
+	memset(cfg, 0, offsetof(struct config, overrides));
+	for (size_t i = 0; i < ARRAY_SIZE(config_table); i++) {
+		const struct config_key *k = &config_table[i];
+
+		if (k->def == NULL)
+			continue;
+		/* test_config checks that every default parses */
+		snprintf(v, sizeof(v), "%s", k->def);
+		(void)config_set(cfg, k->key, v, why, sizeof(why));
 	}
-	if (!strcmp(k, "override"))
-		return parse_override(cfg, v, why);
-	*why = "unknown key";
-	return -1;
 }
 
 static char *trim(char *s)
@@ -434,7 +586,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *s, *eq, *k, *v;
-		const char *why;
+		char why[160];
 
 		lineno++;
 		if (strlen(line) > CONFIG_LINE_MAX) {
@@ -455,7 +607,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 		*eq = '\0';
 		k = trim(s);
 		v = trim(eq + 1);
-		if (config_set(cfg, k, v, &why) != 0) {
+		if (config_set(cfg, k, v, why, sizeof(why)) != 0) {
 			snprintf(err, errsz, "%s:%u: %s: %s", path, lineno, k, why);
 			rc = MT_ECONFIG;
 			break;

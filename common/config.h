@@ -57,10 +57,53 @@ struct config {
 	int log_level;
 	int log_facility;
 	size_t n_overrides;
+	/* Last, and valid only up to n_overrides (config_defaults leaves the
+	 * rest alone; copies may carry garbage there). */
 	struct config_override overrides[CONFIG_OVERRIDES_MAX];
 };
 
-/* Built-in defaults. */
+/* The keys, one table (config.c): type, range, default, field, doc. */
+enum config_type {
+	CONFIG_PATH,		/* an absolute path (or one of the words) */
+	CONFIG_STRING,		/* any text up to the field's size - 1 */
+	CONFIG_PROXY,		/* config_proxy_parse() (or one of the words) */
+	CONFIG_BOOL,		/* yes/no, true/false, on/off, 1/0 */
+	CONFIG_SIZE,		/* bytes, optional k, M, G suffix; min..max */
+	CONFIG_DURATION,	/* seconds, optional s, m, h, d suffix;
+				 * min..max, stored times scale */
+	CONFIG_ENUM,		/* one of the words */
+	CONFIG_LOG_LEVEL,	/* log_level_from_str() */
+	CONFIG_LOG_FACILITY,	/* log_facility_from_str() */
+	CONFIG_OVERRIDE,	/* an override line, repeatable */
+};
+
+/* A word a key accepts besides (or, for CONFIG_ENUM, instead of) its
+ * type's syntax, and what it stores: num for integer fields, str for
+ * strings. */
+struct config_word {
+	const char *word;
+	int64_t num;
+	const char *str;
+};
+
+struct config_key {
+	const char *key;
+	enum config_type type;
+	int64_t min, max;	/* CONFIG_SIZE: bytes, CONFIG_DURATION: s */
+	int64_t scale;		/* CONFIG_DURATION: stored per second */
+	const char *def;	/* the default in the file's syntax; NULL:
+				 * empty or 0 */
+	size_t off, size;	/* the field of struct config */
+	const struct config_word *words;	/* NULL-terminated, or NULL */
+	const char *doc;	/* one line */
+};
+
+/* The table, *n rows. */
+const struct config_key *config_keys(size_t *n);
+/* The row of key, NULL when there is none. */
+const struct config_key *config_key_find(const char *key);
+
+/* Built-in defaults: every row's def, parsed as a file line would be. */
 void config_defaults(struct config *cfg);
 /* Defaults, then the file at path (NULL = defaults only).  On error returns
  * MT_ECONFIG / MT_EIO with a message "file:line: what" in err. */

@@ -11,6 +11,7 @@
  *   a mode outside the enum       -> as enforce without DANE (fail closed)
  */
 #include "decide.h"
+#include "str.h"
 
 static const char *const verdict_names[] = {
 	[VERDICT_NONE] = "none",
@@ -22,7 +23,7 @@ static const char *const verdict_names[] = {
 
 const char *verdict_str(enum verdict v)
 {
-	if ((unsigned)v >= sizeof(verdict_names) / sizeof(verdict_names[0]))
+	if ((unsigned)v >= ARRAY_SIZE(verdict_names))
 		return "unknown";
 	return verdict_names[v];
 }

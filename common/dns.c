@@ -52,6 +52,7 @@
 #include "log.h"
 #include "mem.h"
 #include "status.h"
+#include "str.h"
 
 #define DNS_DEFAULT_TIMEOUT_MS 5000
 #define DNS_ROOT_KEY "/usr/share/dns/root.key"
@@ -101,14 +102,14 @@ static const char *const sec_names[] = {
 
 const char *dns_status_str(enum dns_status s)
 {
-	if ((unsigned)s < sizeof(status_names) / sizeof(status_names[0]))
+	if ((unsigned)s < ARRAY_SIZE(status_names))
 		return status_names[s];
 	return "unknown";
 }
 
 const char *dns_sec_str(enum dns_sec s)
 {
-	if ((unsigned)s < sizeof(sec_names) / sizeof(sec_names[0]))
+	if ((unsigned)s < ARRAY_SIZE(sec_names))
 		return sec_names[s];
 	return "unknown";
 }

@@ -4,16 +4,19 @@
  *
  * Normal form: A-labels, lower case, LDH labels of 1..63 octets, no
  * trailing dot, at most 253 octets.  Input with non-ASCII octets is taken
- * as UTF-8 U-labels and converted by domain_idna_to_ascii() (idna.c:
- * libidn2, IDNA2008, non-transitional; anything libidn2 refuses is
- * invalid).  The loadable module's decision path links idna_none.c instead,
- * which answers MT_ENOTSUP: such a name is handed to the network half.  Input is untrusted: lengths are
+ * as UTF-8 U-labels and converted by domain_idna_to_ascii() (idna.c,
+ * libidn2): names with the UTS #46 mapping of a lookup, mx patterns as
+ * strict IDNA2008 (below); anything libidn2 refuses is invalid.  The
+ * loadable module's decision path links idna_none.c instead, which answers
+ * MT_ENOTSUP: such a name is handed to the network half.  Input is
+ * untrusted: lengths are
  * checked before any copy, NUL bytes inside the input are invalid.
  */
 #include <string.h>
 
 #include "domain.h"
 #include "status.h"
+#include "str.h"
 
 static int is_ldh(unsigned char c)
 {
@@ -56,8 +59,54 @@ static int ascii_normalise(const char *in, size_t len, char *out)
 	return MT_OK;
 }
 
-int domain_normalise(const char *in, size_t len, char *out)
+/*
+ * IDNA: how a name with non-ASCII octets becomes A-labels.
+ *
+ * A name that is looked up (a recipient domain, an MX host name) is
+ * processed as a resolver would: UTS #46 non-transitional mapping with NFC
+ * (libidn2's default), so "BÜCHER.de" is xn--bcher-kva.de.
+ *
+ * An mx pattern is strict IDNA2008 (RFC 5891 §5.4): its labels must
+ * already be valid U-labels, in NFC, with nothing to map.  A pattern is a
+ * protocol element chosen by the publisher, and UTS #46 mapping would make
+ * it name hosts the publisher did not write: zero-width space dropped,
+ * fullwidth letters and the ideographic full stop turned into ASCII
+ * ("ｍｘ．example．com" would match mx.example.com).  A valid U-label and
+ * its A-label are one name, so the conversion of a strict pattern loses
+ * nothing (docs/conformance.md decision 10).
+ */
+/* RFC 5891 §4.2.3.1 for the labels of a name with U-labels, which libidn2
+ * without UTS #46 processing does not check: no label starts or ends with
+ * '-', and "--" in the third and fourth positions only in an A-label
+ * ("xn--"). */
+static bool hyphens_ok(const char *in, size_t len)
 {
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		const char *l = in + start;
+		size_t n = i - start;
+
+		if (i < len && in[i] != '.')
+			continue;
+		if (n > 0 && (l[0] == '-' || l[n - 1] == '-'))
+			return false;
+		if (n >= 4 && l[2] == '-' && l[3] == '-' &&
+		    !(str_lower((unsigned char)l[0]) == 'x' &&
+		      str_lower((unsigned char)l[1]) == 'n'))
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
+static int normalise(const char *in, size_t len, char *out,
+		     enum domain_idna mode)
+{
+	/* A U-label name is longer than its A-label form by at most 4 octets
+	 * of UTF-8 per punycode character: 4 * 253 fits, so no name whose
+	 * A-label form is within 253 octets is refused here (the limit is
+	 * checked after the conversion). */
 	char tmp[4 * DOMAIN_BUFSZ];
 	char alabel[4 * DOMAIN_BUFSZ];
 	int ascii = 1, rc;
@@ -81,15 +130,25 @@ int domain_normalise(const char *in, size_t len, char *out)
 	if (ascii)
 		return ascii_normalise(in, len, out);
 
-	memcpy(tmp, in, len);
+	if (!hyphens_ok(in, len))
+		return MT_EPARSE;
+	/* ASCII is case-insensitive in every mode: lower-cased first, so
+	 * that an "XN--" label is checked as the A-label it is */
+	for (size_t i = 0; i < len; i++)
+		tmp[i] = (char)str_lower((unsigned char)in[i]);
 	tmp[len] = '\0';
-	rc = domain_idna_to_ascii(tmp, alabel, sizeof(alabel));
+	rc = domain_idna_to_ascii(tmp, alabel, sizeof(alabel), mode);
 	if (rc != MT_OK)
 		return rc;
 	len = strlen(alabel);
 	if (len > 0 && alabel[len - 1] == '.')
 		len--;
 	return len > DOMAIN_MAX ? MT_ETOOBIG : ascii_normalise(alabel, len, out);
+}
+
+int domain_normalise(const char *in, size_t len, char *out)
+{
+	return normalise(in, len, out, DOMAIN_IDNA_LOOKUP);
 }
 
 int domain_pattern_normalise(const char *in, size_t len, char *out)
@@ -105,7 +164,7 @@ int domain_pattern_normalise(const char *in, size_t len, char *out)
 		/* The rest must itself be a valid name.  It is normalised
 		 * into its own buffer: a U-label rest grows when converted
 		 * to A-labels and could otherwise run past out. */
-		rc = domain_normalise(in + 2, len - 2, rest);
+		rc = normalise(in + 2, len - 2, rest, DOMAIN_IDNA_STRICT);
 		if (rc != MT_OK)
 			return rc;
 		rlen = strlen(rest);
@@ -116,7 +175,7 @@ int domain_pattern_normalise(const char *in, size_t len, char *out)
 		memcpy(out + 2, rest, rlen + 1);
 		return MT_OK;
 	}
-	return domain_normalise(in, len, out);
+	return normalise(in, len, out, DOMAIN_IDNA_STRICT);
 }
 
 bool domain_pattern_match(const char *pattern, const char *host)

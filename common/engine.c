@@ -65,7 +65,12 @@ static int engine_open_cache(struct engine *e)
 	o.flags = (e->open_flags & ENGINE_OPEN_NOCREATE) ?
 		CACHE_OPEN_NOCREATE : 0;
 	e->cache_rc = cache_open_opts(&e->cache, e->cfg.cache_path, &o);
-	if (e->cache_rc != MT_OK) {
+	if (e->cache_rc == MT_ENOTFOUND && (o.flags & CACHE_OPEN_NOCREATE)) {
+		/* A look before anything was cached: nothing is hidden. */
+		e->cache = NULL;
+		log_msg(LOG_LVL_INFO, "event=cache-absent path=%s",
+			e->cfg.cache_path);
+	} else if (e->cache_rc != MT_OK) {
 		e->cache = NULL;
 		log_msg(LOG_LVL_ERR,
 			"event=cache-unavailable path=%s error=\"%s\"",

@@ -63,6 +63,7 @@
 #include "mtasts_build.h"
 #include "policy.h"
 #include "status.h"
+#include "str.h"
 #include "tlsverify.h"
 
 /* The system's CA bundle (Debian, Ubuntu: update-ca-certificates). */
@@ -129,14 +130,14 @@ static const char *const tlsrpt_names[] = {
 
 const char *fetch_error_str(enum fetch_error e)
 {
-	if ((unsigned)e < sizeof(error_names) / sizeof(error_names[0]))
+	if ((unsigned)e < ARRAY_SIZE(error_names))
 		return error_names[e];
 	return "unknown";
 }
 
 const char *fetch_error_tlsrpt(enum fetch_error e)
 {
-	if ((unsigned)e < sizeof(tlsrpt_names) / sizeof(tlsrpt_names[0]))
+	if ((unsigned)e < ARRAY_SIZE(tlsrpt_names))
 		return tlsrpt_names[e];
 	return "sts-policy-fetch-error";
 }

@@ -6,8 +6,10 @@
 #include "domain.h"
 #include "status.h"
 
-int domain_idna_to_ascii(const char *in, char *out, size_t outsz)
+int domain_idna_to_ascii(const char *in, char *out, size_t outsz,
+			 enum domain_idna mode)
 {
+	(void)mode;
 	(void)in;
 	(void)out;
 	(void)outsz;

@@ -7,6 +7,7 @@
 
 #include "json.h"
 #include "status.h"
+#include "str.h"
 
 void json_init(struct json *j, struct buf *b)
 {
@@ -60,38 +61,17 @@ void json_object_end(struct json *j) { close_(j, '}'); }
 void json_array_begin(struct json *j) { open_(j, '['); }
 void json_array_end(struct json *j) { close_(j, ']'); }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+/* RFC 8259 §7: the two-character escapes, NULL for other bytes. */
+static const char *short_escape(unsigned char c)
 {
-	uint32_t cp;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
+	switch (c) {
+	case '"': return "\\\"";
+	case '\\': return "\\\\";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	default: return NULL;
 	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
 }
 
 static void put_escaped(struct json *j, const char *s, size_t n)
@@ -101,36 +81,22 @@ static void put_escaped(struct json *j, const char *s, size_t n)
 
 	put(j, "\"", 1);
 	while (i < n) {
-		unsigned char c = p[i];
-		size_t l;
+		const char *e = short_escape(p[i]);
+		size_t l = 1;
 		char esc[8];
 
-		if (c == '"') {
-			put(j, "\\\"", 2);
-			i++;
-		} else if (c == '\\') {
-			put(j, "\\\\", 2);
-			i++;
-		} else if (c == '\n') {
-			put(j, "\\n", 2);
-			i++;
-		} else if (c == '\r') {
-			put(j, "\\r", 2);
-			i++;
-		} else if (c == '\t') {
-			put(j, "\\t", 2);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		if (e != NULL) {
+			put(j, e, 2);
+		} else if (str_is_ctl(p[i])) {
+			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
 			put(j, esc, 6);
-			i++;
-		} else if ((l = utf8_len(p + i, n - i)) == 0) {
-			put(j, "\\ufffd", 6);
-			i++;
+		} else if ((l = str_utf8_len(p + i, n - i)) == 0) {
+			put(j, "\\ufffd", 6);	/* not UTF-8 */
+			l = 1;
 		} else {
 			put(j, s + i, l);
-			i += l;
 		}
+		i += l;
 	}
 	put(j, "\"", 1);
 }

@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "log.h"
+#include "str.h"
 
 static log_sink_fn *log_sink;
 static void *log_sink_ctx;
@@ -37,7 +38,7 @@ static const struct {
 
 const char *log_level_str(enum log_level level)
 {
-	for (size_t i = 0; i < sizeof(level_table) / sizeof(level_table[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(level_table); i++)
 		if (level_table[i].level == level)
 			return level_table[i].name;
 	return "unknown";
@@ -45,7 +46,7 @@ const char *log_level_str(enum log_level level)
 
 int log_level_from_str(const char *s)
 {
-	for (size_t i = 0; i < sizeof(level_table) / sizeof(level_table[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(level_table); i++)
 		if (strcmp(level_table[i].name, s) == 0)
 			return (int)level_table[i].level;
 	return -1;
@@ -53,7 +54,7 @@ int log_level_from_str(const char *s)
 
 int log_facility_from_str(const char *s)
 {
-	for (size_t i = 0; i < sizeof(facility_table) / sizeof(facility_table[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(facility_table); i++)
 		if (strcmp(facility_table[i].name, s) == 0)
 			return facility_table[i].facility;
 	return -1;

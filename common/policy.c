@@ -21,6 +21,13 @@
  *   sts-policy-term      = LF / CRLF
  *
  * Field names are case-sensitive (%s in the ABNF).
+ *
+ * The parse is a loop over lines and a table of keys (keys[]): each line
+ * must satisfy the grammar of its field, the first occurrence of a field
+ * counts, later ones are checked and ignored.  An mx pattern that fits the
+ * grammar but that no MX host can match is left out with a warning (an
+ * error in policy_lint(), the publisher's view).  Advice for the publisher
+ * is computed only when findings are wanted: the sender passes no list.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +37,7 @@
 #include "mem.h"
 #include "policy.h"
 #include "status.h"
+#include "str.h"
 
 #define EXT_NAME_MAX 32
 #define MAX_AGE_SHORT 86400	/* below a day protects almost no one */
@@ -42,14 +50,14 @@ static const char *const mode_names[] = {
 
 const char *policy_mode_str(enum policy_mode m)
 {
-	if ((unsigned)m >= sizeof(mode_names) / sizeof(mode_names[0]))
+	if ((unsigned)m >= ARRAY_SIZE(mode_names))
 		return "unknown";
 	return mode_names[m];
 }
 
 int policy_mode_from_str(const char *s, size_t len)
 {
-	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
 		if (strlen(mode_names[i]) == len && memcmp(mode_names[i], s, len) == 0)
 			return (int)i;
 	return -1;
@@ -88,44 +96,6 @@ void policy_clear(struct policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int is_wsp(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9');
-}
-
-/* Length of a valid UTF-8 sequence of 2..4 bytes at s, or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* Close enough to say "did you mean": equal but for case and '-' for '_',
  * or an edit distance of 1 (2 for words of 7 letters or more, so that a
  * real extension such as "note" is not taken for "mode"). */
@@ -142,12 +112,10 @@ static int near(const char *a, size_t la, const char *b)
 		d[0][j] = (unsigned)j;
 	for (i = 1; i <= la; i++) {
 		for (j = 1; j <= lb; j++) {
-			unsigned char ca = (unsigned char)a[i - 1];
+			unsigned char ca = str_lower((unsigned char)a[i - 1]);
 			unsigned char cb = (unsigned char)b[j - 1];
 			unsigned cost, m;
 
-			if (ca >= 'A' && ca <= 'Z')
-				ca = (unsigned char)(ca - 'A' + 'a');
 			if (ca == '-')
 				ca = '_';
 			cost = ca == cb ? 0 : 1;
@@ -163,8 +131,6 @@ static int near(const char *a, size_t la, const char *b)
 	       !(la == lb && memcmp(a, b, la) == 0);
 }
 
-static const char *const known_keys[] = { "version", "mode", "max_age", "mx" };
-
 /* Copy at most max bytes of v into out (max + 1 bytes) for a message,
  * control characters (NUL too) shown as '?'. */
 static void show(char *out, const char *v, size_t n, size_t max)
@@ -174,9 +140,125 @@ static void show(char *out, const char *v, size_t n, size_t max)
 	for (i = 0; i < n && i < max; i++) {
 		unsigned char c = (unsigned char)v[i];
 
-		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		out[i] = str_is_ctl(c) ? '?' : (char)c;
 	}
 	out[i] = '\0';
+}
+
+/*
+ * The parse: one pass over the lines.  Each field line goes to the handler
+ * of its key (keys[] below) or, for any other name, to the extension
+ * handler.  A handler checks the value against its production whatever the
+ * line's position, so every line must satisfy the grammar; only then does
+ * the first occurrence of a field count (RFC 8461 §3.2).  Advice for the
+ * publisher (did you mean, pitfalls, version first) is computed only when
+ * someone reads the findings.
+ */
+struct line {
+	unsigned no;		/* 1-based */
+	const char *key, *val;
+	size_t klen, vlen;
+};
+
+struct pstate {
+	struct diag_list *d;	/* NULL: the sender, no findings wanted */
+	bool publisher;		/* policy_lint: errors for the publisher */
+	struct buf mx;		/* the pattern blob */
+	uint32_t n_mx;
+	unsigned bad;		/* grammar errors */
+	int mode;
+	uint32_t max_age;
+	unsigned first_line;	/* the first field line, and its key */
+	bool first_is_version;
+};
+
+/* MT_OK (valid value), MT_EPARSE (reported) or MT_ENOMEM.  first: no
+ * earlier line had this key. */
+typedef int key_fn(struct pstate *st, const struct line *l, bool first);
+
+static key_fn key_version, key_mode, key_max_age, key_mx;
+
+static const struct key {
+	const char *name;
+	key_fn *parse;
+	bool repeated;		/* every line counts (mx) */
+	const char *missing_code, *missing_msg;	/* required once */
+} keys[] = {
+	{ "version", key_version, false, "version-missing",
+	  "no 'version: STSv1' field" },
+	{ "mode", key_mode, false, "mode-missing", "no 'mode' field" },
+	{ "max_age", key_max_age, false, "max-age-missing", "no 'max_age' field" },
+	{ "mx", key_mx, true, NULL, NULL },
+};
+
+/* sts-policy-version-value = %s"STSv1" */
+static int key_version(struct pstate *st, const struct line *l, bool first)
+{
+	if (l->vlen != 5 || memcmp(l->val, "STSv1", 5) != 0) {
+		diag_add(st->d, DIAG_ERROR, "version-invalid", l->no,
+			 "version must be STSv1");
+		return MT_EPARSE;
+	}
+	return MT_OK;
+}
+
+/* sts-policy-mode-value = %s"testing" / %s"enforce" / %s"none" */
+static int key_mode(struct pstate *st, const struct line *l, bool first)
+{
+	const char *hint = "";
+	int m = policy_mode_from_str(l->val, l->vlen);
+
+	if (m >= 0) {
+		if (first)
+			st->mode = m;
+		return MT_OK;
+	}
+	for (size_t i = 0; st->d && i < ARRAY_SIZE(mode_names); i++)
+		if (near(l->val, l->vlen, mode_names[i]))
+			hint = mode_names[i];
+	diag_add(st->d, DIAG_ERROR, "mode-invalid", l->no,
+		 "mode must be enforce, testing or none (lower case)%s%s%s",
+		 hint[0] ? "; did you mean '" : "", hint, hint[0] ? "'?" : "");
+	return MT_EPARSE;
+}
+
+/* sts-policy-max-age-value = 1*10DIGIT; above 31557600 it is clamped
+ * (docs/conformance.md decision 2). */
+static int key_max_age(struct pstate *st, const struct line *l, bool first)
+{
+	uint64_t x = 0;
+
+	if (l->vlen > 10) {
+		diag_add(st->d, DIAG_ERROR, "max-age-too-long", l->no,
+			 "max_age has more than 10 digits");
+		return MT_EPARSE;
+	}
+	for (size_t i = 0; i < l->vlen; i++) {
+		if (!str_is_digit((unsigned char)l->val[i])) {
+			diag_add(st->d, DIAG_ERROR, "max-age-invalid", l->no,
+				 "max_age must be a number of seconds (digits only, no sign or unit)");
+			return MT_EPARSE;
+		}
+		x = x * 10 + (uint64_t)(l->val[i] - '0');
+	}
+	if (!first)
+		return MT_OK;
+	if (l->vlen > 1 && l->val[0] == '0')
+		diag_add(st->d, DIAG_WARNING, "max-age-leading-zero", l->no,
+			 "max_age has leading zeros; it is read as decimal %llu",
+			 (unsigned long long)x);
+	if (x > POLICY_MAX_AGE_MAX) {
+		diag_add(st->d, DIAG_WARNING, "max-age-clamped", l->no,
+			 "max_age %llu is above the maximum 31557600 (about a year); senders use 31557600",
+			 (unsigned long long)x);
+		x = POLICY_MAX_AGE_MAX;
+	}
+	if (x < MAX_AGE_SHORT)
+		diag_add(st->d, DIAG_WARNING, "max-age-short", l->no,
+			 "max_age %llu is under a day: the policy protects little against a downgrade; weeks are usual (RFC 8461 §3.2)",
+			 (unsigned long long)x);
+	st->max_age = (uint32_t)x;
+	return MT_OK;
 }
 
 /* Diagnose a value that is not a valid mx pattern, naming the pitfall. */
@@ -184,11 +266,13 @@ static void mx_pitfall(struct diag_list *d, unsigned line, const char *v,
 		       size_t n)
 {
 	char shown[80];
-	size_t i, digits_dots = 1;
+	size_t i, rest, digits_dots = 1;
 
+	if (d == NULL)
+		return;
 	show(shown, v, n, 60);
 	for (i = 0; i < n; i++)
-		if (!((v[i] >= '0' && v[i] <= '9') || v[i] == '.'))
+		if (!(str_is_digit((unsigned char)v[i]) || v[i] == '.'))
 			digits_dots = 0;
 	if (n > 0 && (v[0] == '[' || digits_dots || memchr(v, ':', n) != NULL)) {
 		if (memmem(v, n, "://", 3) != NULL)
@@ -209,367 +293,366 @@ static void mx_pitfall(struct diag_list *d, unsigned line, const char *v,
 			 "mx '*' matches nothing: a wildcard stands for one label of a name, as in *.example.net");
 		return;
 	}
-	if (memchr(v, '*', n) != NULL) {
+	/* a "*." prefix is the one allowed place */
+	rest = n >= 2 && v[0] == '*' && v[1] == '.' ? 2 : 0;
+	if (memchr(v + rest, '*', n - rest) != NULL || (rest && n == rest)) {
 		diag_add(d, DIAG_ERROR, "mx-wildcard-position", line,
 			 "mx '%s': a wildcard is allowed only as the whole left-most label ('*.')",
 			 shown);
 		return;
 	}
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)v[i] >= 0x80) {
+			diag_add(d, DIAG_ERROR, "mx-invalid", line,
+				 "mx '%s' is not a valid IDNA2008 name (lower case, NFC, no full-width or invisible characters, dots only '.'); or give its A-label",
+				 shown);
+			return;
+		}
+	}
 	diag_add(d, DIAG_ERROR, "mx-invalid", line,
 		 "mx '%s' is not a valid host name", shown);
 }
 
-/* A decimal max_age value: 1*10DIGIT (RFC 8461 §3.2). */
-static int parse_max_age(const char *v, size_t n, uint32_t *out,
-			 struct diag_list *d, unsigned line)
+/* Is the normalised pattern one no MX host can match?  Its last label is
+ * all digits: an IPv4 address written as a name, or a numeric top-level
+ * domain, which does not exist (RFC 3696 §2).  The line fits the Domain
+ * grammar of RFC 5321, so it is no grammar error; the sender leaves the
+ * pattern out, the publisher gets an error (docs/conformance.md
+ * decision 11). */
+static bool mx_unusable(struct pstate *st, const struct line *l,
+			const char *norm)
 {
-	uint64_t x = 0;
-	size_t i;
+	const char *last = strrchr(norm, '.');
+	const char *q = last ? last + 1 : norm;
+	enum diag_severity sev = st->publisher ? DIAG_ERROR : DIAG_WARNING;
 
-	if (n == 0 || n > 10) {
-		diag_add(d, DIAG_ERROR, n ? "max-age-too-long" : "max-age-invalid",
-			 line, n ? "max_age has more than 10 digits" :
-			 "max_age is empty");
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (v[i] < '0' || v[i] > '9') {
-			diag_add(d, DIAG_ERROR, "max-age-invalid", line,
-				 "max_age must be a number of seconds (digits only, no sign or unit)");
-			return -1;
-		}
-		x = x * 10 + (uint64_t)(v[i] - '0');
-	}
-	if (n > 1 && v[0] == '0')
-		diag_add(d, DIAG_WARNING, "max-age-leading-zero", line,
-			 "max_age has leading zeros; it is read as decimal %llu",
-			 (unsigned long long)x);
-	if (x > POLICY_MAX_AGE_MAX) {
-		diag_add(d, DIAG_WARNING, "max-age-clamped", line,
-			 "max_age %llu is above the maximum 31557600 (about a year); senders use 31557600",
-			 (unsigned long long)x);
-		x = POLICY_MAX_AGE_MAX;
-	}
-	if (x < MAX_AGE_SHORT)
-		diag_add(d, DIAG_WARNING, "max-age-short", line,
-			 "max_age %llu is under a day: the policy protects little against a downgrade; weeks are usual (RFC 8461 §3.2)",
-			 (unsigned long long)x);
-	*out = (uint32_t)x;
-	return 0;
+	if (*q == '\0' || strspn(q, "0123456789") != strlen(q))
+		return false;
+	if (strspn(norm, "0123456789.") == strlen(norm))
+		diag_add(st->d, sev, "mx-ip-literal", l->no,
+			 "mx '%s' is an IP address, which no MX host name matches; senders leave it out (patterns must be host names)",
+			 norm);
+	else
+		diag_add(st->d, sev, "mx-numeric-tld", l->no,
+			 "mx '%s': the last label is all digits, so no MX host name matches it (no top-level domain is numeric); senders leave it out",
+			 norm);
+	return true;
 }
 
-static int mx_listed(const char *blob, uint32_t len, const char *norm)
+/* Advice on a valid pattern: how it was written, whether it repeats. */
+static void mx_advice(struct pstate *st, const struct line *l,
+		      const char *norm)
 {
 	uint32_t it = 0;
 	const char *pat;
 
-	while ((pat = policy_mx_next(blob, len, &it)) != NULL)
-		if (strcmp(pat, norm) == 0)
-			return 1;
-	return 0;
+	if (st->d == NULL)
+		return;
+	for (size_t i = 0; i < l->vlen; i++) {
+		if ((unsigned char)l->val[i] >= 0x80) {
+			diag_add(st->d, DIAG_WARNING, "mx-ulabel", l->no,
+				 "mx written as a U-label; senders compare its A-label form '%s'",
+				 norm);
+			break;
+		}
+	}
+	if (l->val[l->vlen - 1] == '.')
+		diag_add(st->d, DIAG_WARNING, "mx-trailing-dot", l->no,
+			 "mx '%s.' has a trailing dot; it is ignored", norm);
+	while ((pat = policy_mx_next(st->mx.data, (uint32_t)st->mx.len,
+				     &it)) != NULL) {
+		if (strcmp(pat, norm) == 0) {
+			diag_add(st->d, DIAG_WARNING, "mx-duplicate", l->no,
+				 "mx '%s' is listed twice", norm);
+			break;
+		}
+	}
 }
 
-struct seen {
-	unsigned version, mode, max_age;	/* line of the first, 0 = none */
-};
+/* sts-policy-mx-value = ["*."] Domain; U-labels are taken as strict
+ * IDNA2008 and compared as A-labels, whose length is what is limited
+ * (docs/conformance.md decision 10). */
+static int key_mx(struct pstate *st, const struct line *l, bool first)
+{
+	char norm[DOMAIN_BUFSZ];
+	size_t n;
+	int rc;
 
-int policy_parse(const char *buf, size_t len, struct policy *out,
-		 struct diag_list *d)
+	if (domain_pattern_normalise(l->val, l->vlen, norm) != MT_OK) {
+		mx_pitfall(st->d, l->no, l->val, l->vlen);
+		return MT_EPARSE;
+	}
+	if (mx_unusable(st, l, norm))
+		return MT_OK;
+	mx_advice(st, l, norm);
+	n = strlen(norm) + 1;
+	rc = buf_add(&st->mx, norm, n);
+	if (rc == MT_ETOOBIG) {
+		/* more than a cache entry holds: only a policy of thousands
+		 * of U-label patterns gets here */
+		diag_add(st->d, DIAG_ERROR, "mx-too-many", l->no,
+			 "the mx patterns take more than %u bytes as A-labels",
+			 POLICY_MX_BLOB_MAX);
+		return MT_EPARSE;
+	}
+	if (rc != MT_OK)
+		return rc;
+	st->n_mx++;
+	return MT_OK;
+}
+
+/* Advice on an unknown field name: a near miss of a defined one. */
+static void key_advice(struct pstate *st, const struct line *l)
+{
+	if (st->d == NULL)
+		return;
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+		if (near(l->key, l->klen, keys[k].name)) {
+			diag_add(st->d, DIAG_WARNING, "key-unknown", l->no,
+				 "unknown field '%.*s' is ignored; did you mean '%s'? (field names are case-sensitive)",
+				 (int)l->klen, l->key, keys[k].name);
+			return;
+		}
+	}
+	diag_add(st->d, DIAG_WARNING, "key-extension", l->no,
+		 "unknown field '%.*s' is ignored", (int)l->klen, l->key);
+}
+
+/* sts-policy-extension: the value is sts-policy-vchar (VCHAR, UTF-8) with
+ * inner spaces, no tab; checked, then ignored by senders. */
+static int key_extension(struct pstate *st, const struct line *l)
+{
+	const unsigned char *v = (const unsigned char *)l->val;
+
+	for (size_t i = 0; i < l->vlen;) {
+		size_t n = 1;
+
+		if (v[i] >= 0x80)
+			n = str_utf8_len(v + i, l->vlen - i);
+		else if (!(v[i] == ' ' || str_is_vchar(v[i])))
+			n = 0;
+		if (n == 0) {
+			diag_add(st->d, DIAG_ERROR, "ext-value-invalid", l->no,
+				 "field '%.*s' has a value with a tab, control characters or invalid UTF-8",
+				 (int)(l->klen < 40 ? l->klen : 40), l->key);
+			return MT_EPARSE;
+		}
+		i += n;
+	}
+	key_advice(st, l);
+	return MT_OK;
+}
+
+/*
+ * Cut the next line out of p[*off..len): sts-policy-term = LF / CRLF.
+ * Returns MT_OK with a field line in *l, MT_ENOTFOUND for a blank line
+ * (tolerated, decision 5) or MT_EPARSE after reporting a line outside the
+ * grammar.
+ */
+static int next_line(struct pstate *st, const unsigned char *p, size_t len,
+		     size_t *off, unsigned no, struct line *l)
+{
+	size_t start = *off, end, eol, klen, vstart, vend;
+	bool blank = true;
+
+	for (eol = start; eol < len && p[eol] != '\n'; eol++)
+		;
+	end = eol;
+	if (end > start && p[end - 1] == '\r')
+		end--;
+	*off = eol < len ? eol + 1 : eol;
+	l->no = no;
+	for (size_t i = start; i < end; i++) {
+		if (p[i] == '\r') {
+			diag_add(st->d, DIAG_ERROR, "bare-cr", no,
+				 "a carriage return not followed by a line feed");
+			return MT_EPARSE;
+		}
+		if (p[i] == '\0') {
+			diag_add(st->d, DIAG_ERROR, "nul", no,
+				 "a NUL byte inside the line");
+			return MT_EPARSE;
+		}
+		if (!str_is_wsp(p[i]))
+			blank = false;
+	}
+	if (blank) {
+		diag_add(st->d, DIAG_WARNING, end > start ? "whitespace-line" :
+			 "blank-line", no, "blank line");
+		return MT_ENOTFOUND;
+	}
+	if (str_is_wsp(p[start])) {
+		diag_add(st->d, DIAG_ERROR, "leading-whitespace", no,
+			 "the line starts with white space");
+		return MT_EPARSE;
+	}
+	/* trailing *WSP is part of the grammar; still worth a note */
+	for (vend = end; vend > start && str_is_wsp(p[vend - 1]); vend--)
+		;
+	if (vend < end)
+		diag_add(st->d, DIAG_WARNING, "trailing-whitespace", no,
+			 "trailing white space");
+	/* key ":" *WSP value */
+	for (klen = 0; start + klen < vend && p[start + klen] != ':'; klen++)
+		;
+	if (start + klen >= vend) {
+		diag_add(st->d, DIAG_ERROR, "no-colon", no, "expected 'key: value'");
+		return MT_EPARSE;
+	}
+	l->key = (const char *)p + start;
+	l->klen = klen;
+	/* sts-policy-ext-name; it covers the defined names too */
+	if (!str_is_ext_name(l->key, klen, EXT_NAME_MAX)) {
+		char shown[41];
+
+		show(shown, l->key, klen, 40);
+		diag_add(st->d, DIAG_ERROR, "key-invalid", no,
+			 "'%s' is not a valid field name", shown);
+		return MT_EPARSE;
+	}
+	for (vstart = start + klen + 1; vstart < vend && str_is_wsp(p[vstart]);
+	     vstart++)
+		;
+	l->val = (const char *)p + vstart;
+	l->vlen = vend - vstart;
+	return MT_OK;
+}
+
+static const struct key *key_find(const char *name, size_t n)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+		if (strlen(keys[k].name) == n && memcmp(keys[k].name, name, n) == 0)
+			return &keys[k];
+	return NULL;
+}
+
+/* One field line: the empty value, the handler, the first occurrence. */
+static int field(struct pstate *st, const struct line *l, unsigned *first_at)
+{
+	const struct key *k = key_find(l->key, l->klen);
+	unsigned *first;
+	int rc;
+
+	if (st->first_line == 0) {
+		st->first_line = l->no;
+		st->first_is_version = k && k->parse == key_version;
+	}
+	if (l->vlen == 0) {
+		/* every value of the ABNF has at least one character */
+		diag_add(st->d, DIAG_ERROR, "value-empty", l->no,
+			 "'%.*s' has no value", (int)l->klen, l->key);
+		return MT_EPARSE;
+	}
+	if (k == NULL)
+		return key_extension(st, l);
+	first = &first_at[k - keys];
+	rc = k->parse(st, l, *first == 0);
+	/* RFC 8461 §3.2: of a repeated field, all entries but the first
+	 * SHALL be ignored; each one was checked all the same */
+	if (rc == MT_OK && *first != 0 && !k->repeated)
+		diag_add(st->d, DIAG_WARNING, "duplicate-key", l->no,
+			 "repeated '%s' ignored; the first (line %u) counts",
+			 k->name, *first);
+	if (*first == 0)
+		*first = l->no;
+	return rc;
+}
+
+/* After the last line: what must be there, and advice on the order. */
+static void finish(struct pstate *st, const unsigned *first_at)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+		if (keys[k].missing_code && first_at[k] == 0) {
+			diag_add(st->d, DIAG_ERROR, keys[k].missing_code, 0, "%s",
+				 keys[k].missing_msg);
+			st->bad++;
+		}
+	}
+	if ((st->mode == POLICY_MODE_ENFORCE || st->mode == POLICY_MODE_TESTING) &&
+	    st->n_mx == 0) {
+		/* design decision: a typo must not become "no MX allowed" */
+		diag_add(st->d, DIAG_ERROR, "mx-missing", 0,
+			 "mode %s needs at least one valid 'mx' field",
+			 mode_names[st->mode]);
+		st->bad++;
+	}
+	/* The ABNF lets fields come in any order; publishers' guides (and
+	 * some receivers) expect version first: say so, do not reject
+	 * (decision 12). */
+	if (st->first_line && !st->first_is_version)
+		diag_add(st->d, DIAG_WARNING, "version-not-first", st->first_line,
+			 "the first field should be 'version: STSv1'");
+}
+
+static int parse(const char *buf, size_t len, struct policy *out,
+		 struct diag_list *d, bool publisher)
 {
 	const unsigned char *p = (const unsigned char *)buf;
-	struct seen seen = { 0, 0, 0 };
-	int first_field = 1;
-	struct buf mx;
+	unsigned first_at[ARRAY_SIZE(keys)] = { 0 };
+	struct pstate st;
 	size_t off = 0;
-	unsigned line = 0, n_mx = 0, bad = 0;
-	int mode = -1, rc;
-	uint32_t max_age = 0;
+	unsigned no = 0;
+	int rc = MT_OK;
 
 	memset(out, 0, sizeof(*out));
+	memset(&st, 0, sizeof(st));
+	st.d = d;
+	st.publisher = publisher;
+	st.mode = -1;
+	buf_init(&st.mx, POLICY_MX_BLOB_MAX);
 	if (len > POLICY_MAX_BYTES) {
 		diag_add(d, DIAG_ERROR, "too-big", 0,
 			 "the policy is %zu bytes; senders accept at most 65536 (RFC 8461 §3.3)",
 			 len);
-		return MT_ETOOBIG;
+		rc = MT_ETOOBIG;
+		goto out;
 	}
 	if (len == 0) {
 		diag_add(d, DIAG_ERROR, "empty", 0, "the policy is empty");
-		return MT_EPARSE;
+		rc = MT_EPARSE;
+		goto out;
 	}
-	buf_init(&mx, POLICY_MAX_BYTES + 512);
 	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
 		diag_add(d, DIAG_ERROR, "bom", 1,
 			 "the file starts with a UTF-8 byte order mark; remove it");
-		bad++;
+		st.bad++;
 		off = 3;
 	}
-
 	while (off < len) {
-		size_t start = off, end, eol, klen, vstart, vend;
-		const char *key, *val;
-		int blank = 1;
+		struct line l;
 
-		line++;
-		/* the line: up to LF; CR only as part of CRLF */
-		eol = off;
-		while (eol < len && p[eol] != '\n')
-			eol++;
-		end = eol;
-		if (end > start && p[end - 1] == '\r')
-			end--;
-		off = eol < len ? eol + 1 : eol;
-
-		for (size_t i = start; i < end; i++) {
-			if (p[i] == '\r') {
-				diag_add(d, DIAG_ERROR, "bare-cr", line,
-					 "a carriage return not followed by a line feed");
-				bad++;
-				goto next;
-			}
-			if (p[i] == '\0') {
-				diag_add(d, DIAG_ERROR, "nul", line,
-					 "a NUL byte inside the line");
-				bad++;
-				goto next;
-			}
-			if (!is_wsp(p[i]))
-				blank = 0;
-		}
-		if (blank) {
-			/* Outside the grammar, tolerated (docs/conformance.md) */
-			diag_add(d, DIAG_WARNING, end > start ? "whitespace-line" :
-				 "blank-line", line, "blank line");
-			continue;
-		}
-		if (is_wsp(p[start])) {
-			diag_add(d, DIAG_ERROR, "leading-whitespace", line,
-				 "the line starts with white space");
-			bad++;
-			continue;
-		}
-		/* trailing *WSP is part of the grammar; still worth a note */
-		vend = end;
-		while (vend > start && is_wsp(p[vend - 1]))
-			vend--;
-		if (vend < end)
-			diag_add(d, DIAG_WARNING, "trailing-whitespace", line,
-				 "trailing white space");
-
-		/* key ":" *WSP value */
-		klen = 0;
-		while (start + klen < vend && p[start + klen] != ':')
-			klen++;
-		if (start + klen >= vend) {
-			diag_add(d, DIAG_ERROR, "no-colon", line,
-				 "expected 'key: value'");
-			bad++;
-			continue;
-		}
-		key = (const char *)p + start;
-		vstart = start + klen + 1;
-		while (vstart < vend && is_wsp(p[vstart]))
-			vstart++;
-		val = (const char *)p + vstart;
-
-		/* the key itself: ext-name grammar covers the known keys */
-		{
-			int ok = klen >= 1 && klen <= EXT_NAME_MAX &&
-				 is_alnum((unsigned char)key[0]);
-
-			for (size_t i = 1; ok && i < klen; i++) {
-				unsigned char c = (unsigned char)key[i];
-
-				ok = is_alnum(c) || c == '_' || c == '-' || c == '.';
-			}
-			if (!ok) {
-				char shown[41];
-
-				show(shown, key, klen, 40);
-				diag_add(d, DIAG_ERROR, "key-invalid", line,
-					 "'%s' is not a valid field name", shown);
-				bad++;
-				continue;
-			}
-		}
-		/* The ABNF lets fields come in any order; publishers' guides
-		 * (and some receivers) expect version first: say so, do not
-		 * reject (docs/conformance.md). */
-		if (first_field) {
-			first_field = 0;
-			if (!(klen == 7 && memcmp(key, "version", 7) == 0))
-				diag_add(d, DIAG_WARNING, "version-not-first", line,
-					 "the first field should be 'version: STSv1'");
-		}
-		if (vstart >= vend) {
-			diag_add(d, DIAG_ERROR, "value-empty", line,
-				 "'%.*s' has no value", (int)klen, key);
-			bad++;
-			continue;
-		}
-
-		if (klen == 7 && memcmp(key, "version", 7) == 0) {
-			if (seen.version) {
-				diag_add(d, DIAG_WARNING, "duplicate-key", line,
-					 "second 'version' ignored; the first (line %u) counts",
-					 seen.version);
-				continue;
-			}
-			seen.version = line;
-			if (vend - vstart != 5 || memcmp(val, "STSv1", 5) != 0) {
-				diag_add(d, DIAG_ERROR, "version-invalid", line,
-					 "version must be STSv1");
-				bad++;
-			}
-		} else if (klen == 4 && memcmp(key, "mode", 4) == 0) {
-			if (seen.mode) {
-				diag_add(d, DIAG_WARNING, "duplicate-key", line,
-					 "second 'mode' ignored; the first (line %u) counts",
-					 seen.mode);
-				continue;
-			}
-			seen.mode = line;
-			mode = policy_mode_from_str(val, vend - vstart);
-			if (mode < 0) {
-				const char *hint = "";
-
-				for (int m = 0; m < 3; m++)
-					if (near(val, vend - vstart, mode_names[m]))
-						hint = mode_names[m];
-				diag_add(d, DIAG_ERROR, "mode-invalid", line,
-					 "mode must be enforce, testing or none (lower case)%s%s%s",
-					 hint[0] ? "; did you mean '" : "", hint,
-					 hint[0] ? "'?" : "");
-				bad++;
-			}
-		} else if (klen == 7 && memcmp(key, "max_age", 7) == 0) {
-			if (seen.max_age) {
-				diag_add(d, DIAG_WARNING, "duplicate-key", line,
-					 "second 'max_age' ignored; the first (line %u) counts",
-					 seen.max_age);
-				continue;
-			}
-			seen.max_age = line;
-			if (parse_max_age(val, vend - vstart, &max_age, d, line) != 0)
-				bad++;
-		} else if (klen == 2 && memcmp(key, "mx", 2) == 0) {
-			char norm[DOMAIN_BUFSZ];
-			size_t n = vend - vstart;
-			int pr = MT_EPARSE;
-
-			/* ["*."] Domain; one trailing dot tolerated */
-			if (n <= DOMAIN_MAX + 1 &&
-			    memchr(val, '\0', n) == NULL)
-				pr = domain_pattern_normalise(val, n, norm);
-			if (pr == MT_OK) {
-				int ascii = 1;
-
-				for (size_t i = 0; i < n; i++)
-					if ((unsigned char)val[i] >= 0x80)
-						ascii = 0;
-				if (!ascii)
-					diag_add(d, DIAG_WARNING, "mx-ulabel", line,
-						 "mx written as a U-label; senders compare its A-label form '%s'",
-						 norm);
-				if (val[n - 1] == '.')
-					diag_add(d, DIAG_WARNING, "mx-trailing-dot", line,
-						 "mx '%s.' has a trailing dot; it is ignored",
-						 norm);
-				/* IP-address-looking names: all-digit last label */
-				{
-					const char *last = strrchr(norm, '.');
-					const char *q = last ? last + 1 : norm;
-					int digits = *q != '\0';
-
-					for (; *q; q++)
-						if (*q < '0' || *q > '9')
-							digits = 0;
-					if (digits) {
-						if (strspn(norm, "0123456789.") == strlen(norm))
-							mx_pitfall(d, line, val, n);
-						else
-							diag_add(d, DIAG_ERROR, "mx-invalid", line,
-								 "mx '%s': the last label is all digits; no top-level domain is numeric",
-								 norm);
-						bad++;
-						continue;
-					}
-				}
-				if (mx_listed(mx.data, (uint32_t)mx.len, norm))
-					diag_add(d, DIAG_WARNING, "mx-duplicate", line,
-						 "mx '%s' is listed twice", norm);
-				rc = buf_add(&mx, norm, strlen(norm) + 1);
-				if (rc != MT_OK) {
-					buf_free(&mx);
-					return rc;
-				}
-				n_mx++;
-			} else {
-				mx_pitfall(d, line, val, n);
-				bad++;
-			}
-		} else {
-			/* sts-policy-extension: the value is VCHAR / UTF-8 with
-			 * inner spaces (not tabs); ignored by senders */
-			for (size_t i = vstart; i < vend;) {
-				size_t l = 1;
-
-				if (p[i] >= 0x80)
-					l = utf8_seq(p + i, vend - i);
-				else if (!(p[i] == ' ' || (p[i] >= 0x21 && p[i] <= 0x7e)))
-					l = 0;
-				if (l == 0) {
-					diag_add(d, DIAG_ERROR, "ext-value-invalid", line,
-						 "field '%.*s' has a value with a tab, control characters or invalid UTF-8",
-						 (int)(klen < 40 ? klen : 40), key);
-					bad++;
-					goto next;
-				}
-				i += l;
-			}
-			for (size_t k = 0; k < sizeof(known_keys) / sizeof(known_keys[0]); k++) {
-				if (near(key, klen, known_keys[k])) {
-					diag_add(d, DIAG_WARNING, "key-unknown", line,
-						 "unknown field '%.*s' is ignored; did you mean '%s'? (field names are case-sensitive)",
-						 (int)klen, key, known_keys[k]);
-					goto next;
-				}
-			}
-			diag_add(d, DIAG_WARNING, "key-extension", line,
-				 "unknown field '%.*s' is ignored", (int)klen, key);
-		}
-next:;
+		rc = next_line(&st, p, len, &off, ++no, &l);
+		if (rc == MT_OK)
+			rc = field(&st, &l, first_at);
+		if (rc == MT_ENOMEM)
+			goto out;
+		if (rc == MT_EPARSE)
+			st.bad++;
 	}
+	finish(&st, first_at);
+	if (st.bad) {
+		rc = MT_EPARSE;
+		goto out;
+	}
+	rc = MT_OK;
+	out->mode = (enum policy_mode)st.mode;
+	out->max_age = st.max_age;
+	out->n_mx = st.n_mx;
+	out->mx_len = (uint32_t)st.mx.len;
+	out->mx = st.n_mx ? buf_steal(&st.mx, NULL) : NULL;
+out:
+	buf_free(&st.mx);
+	return rc;
+}
 
-	if (!seen.version) {
-		diag_add(d, DIAG_ERROR, "version-missing", 0,
-			 "no 'version: STSv1' field");
-		bad++;
-	}
-	if (!seen.mode) {
-		diag_add(d, DIAG_ERROR, "mode-missing", 0, "no 'mode' field");
-		bad++;
-	}
-	if (!seen.max_age) {
-		diag_add(d, DIAG_ERROR, "max-age-missing", 0, "no 'max_age' field");
-		bad++;
-	}
-	if ((mode == POLICY_MODE_ENFORCE || mode == POLICY_MODE_TESTING) &&
-	    n_mx == 0) {
-		/* design decision: a typo must not become "no MX allowed" */
-		diag_add(d, DIAG_ERROR, "mx-missing", 0,
-			 "mode %s needs at least one valid 'mx' field",
-			 mode_names[mode]);
-		bad++;
-	}
-	if (bad) {
-		buf_free(&mx);
-		return MT_EPARSE;
-	}
-	out->mode = (enum policy_mode)mode;
-	out->max_age = max_age;
-	out->n_mx = n_mx;
-	out->mx_len = (uint32_t)mx.len;
-	out->mx = n_mx ? buf_steal(&mx, NULL) : NULL;
-	buf_free(&mx);
-	return MT_OK;
+int policy_parse(const char *buf, size_t len, struct policy *out,
+		 struct diag_list *d)
+{
+	return parse(buf, len, out, d, false);
+}
+
+int policy_lint(const char *buf, size_t len, struct policy *out,
+		struct diag_list *d)
+{
+	return parse(buf, len, out, d, true);
 }

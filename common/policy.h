@@ -16,6 +16,8 @@
 
 #define POLICY_MAX_BYTES 65536		/* RFC 8461 §3.3: 64 KiB body cap */
 #define POLICY_MAX_AGE_MAX 31557600	/* RFC 8461 §3.2: about one year */
+#define POLICY_MX_BLOB_MAX 65536	/* mx patterns as A-labels, NULs
+					 * included: what a cache entry holds */
 
 enum policy_mode {
 	POLICY_MODE_NONE = 0,
@@ -37,6 +39,14 @@ struct policy {
  * Findings go to diags (may be NULL). */
 int policy_parse(const char *buf, size_t len, struct policy *out,
 		 struct diag_list *diags);
+/* The publisher's view (mtasts lint, mtasts check): the same verdict and
+ * *out as policy_parse(), the same findings, but a finding the sender
+ * only warns about because it skips what it names (an mx pattern no MX
+ * host can match: "mx-ip-literal", "mx-numeric-tld") is an error for the
+ * publisher.  So a valid policy may come with errors: the sender applies
+ * it without the patterns they name. */
+int policy_lint(const char *buf, size_t len, struct policy *out,
+		struct diag_list *diags);
 void policy_clear(struct policy *p);
 
 /* Iterate the patterns: start with *it = 0; returns NULL at the end. */

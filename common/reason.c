@@ -40,6 +40,7 @@ static const char *const names[R_COUNT_] = {
 	[R_MODE_INVALID] = "mode-invalid",
 	[R_MX_INVALID] = "mx-invalid",
 	[R_ERROR] = "error",
+	[R_NET_UNAVAILABLE] = "network-module-unavailable",
 };
 
 const char *reason_str(enum mt_reason r)

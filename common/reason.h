@@ -44,6 +44,8 @@ enum mt_reason {
 	R_MODE_INVALID,
 	R_MX_INVALID,		/* the MX name is not a host name */
 	R_ERROR,		/* an error left the answer fail-closed */
+	R_NET_UNAVAILABLE,	/* the module's network half cannot be
+				 * loaded: an installation error */
 	R_COUNT_
 };
 

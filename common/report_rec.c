@@ -23,6 +23,7 @@
 #include "domain.h"
 #include "log.h"
 #include "report.h"
+#include "shm.h"
 #include "status.h"
 
 static const char *const result_names[RESULT_COUNT_] = {
@@ -82,10 +83,33 @@ static void field(char *dst, size_t dstsz, const char *s)
 	log_sanitise(dst, dstsz, s, strlen(s));
 }
 
+/* The report directory was just made: made by root inside the MTA user's
+ * directory, it is that user's (opened without following a name the user
+ * could have swapped). */
+static void made_dir(const char *dir)
+{
+	uid_t uid;
+	gid_t gid;
+	int fd;
+
+	if (shm_owner_for(dir, &uid, &gid) != MT_OK || uid == geteuid())
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fchown(fd, uid, gid) != 0)
+		log_msg(LOG_LVL_ERR, "event=report-dir-chown-failed path=%s",
+			dir);
+	close(fd);
+}
+
 int report_record(const struct config *cfg, const struct report_rec *r)
 {
 	char path[CONFIG_PATH_MAX + 32], line[REPORT_LINE_MAX];
 	char f[8][DOMAIN_BUFSZ];
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
 	ssize_t w;
 	int fd, n, rc;
 
@@ -104,12 +128,36 @@ int report_record(const struct config *cfg, const struct report_rec *r)
 		     f[3], f[4], f[5], f[6]);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return MT_ETOOBIG;
-	if (mkdir(cfg->report_dir, 0700) != 0 && errno != EEXIST)
+	if (mkdir(cfg->report_dir, 0700) == 0)
+		made_dir(cfg->report_dir);
+	else if (errno != EEXIST)
 		return MT_EIO;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
+	if (shm_owner_for(path, &uid, &gid) != MT_OK)
+		return MT_EINVAL;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC |
+		  O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		/* new: made by root in the MTA user's directory, it is
+		 * that user's */
+		if (uid != geteuid() && fchown(fd, uid, gid) != 0) {
+			close(fd);
+			return MT_EIO;
+		}
+	} else if (errno == EEXIST) {
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return MT_EIO;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != uid) {
+			/* not the file its directory's owner would have */
+			log_msg(LOG_LVL_ERR, "event=report-file-refused path=%s "
+				"security=1", path);
+			close(fd);
+			return MT_EPERM;
+		}
+	} else {
 		return MT_EIO;
+	}
 	/* one write: lines < PIPE_BUF, so appends never interleave */
 	w = write(fd, line, (size_t)n);
 	close(fd);

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "str.h"
 
 static const char *const source_names[] = {
 	[SOURCE_CACHE] = "cache",
@@ -50,7 +51,7 @@ static const char *const source_names[] = {
 
 const char *engine_source_str(enum engine_source s)
 {
-	if ((unsigned)s >= sizeof(source_names) / sizeof(source_names[0]))
+	if ((unsigned)s >= ARRAY_SIZE(source_names))
 		return "unknown";
 	return source_names[s];
 }

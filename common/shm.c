@@ -48,8 +48,41 @@
 
 void (*shm_test_mid_write)(void);
 
+int shm_owner_for(const char *path, uid_t *uid, gid_t *gid)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int n;
+
+	*uid = geteuid();
+	*gid = getegid();
+	if (*uid != 0)
+		return MT_OK;
+	if (slash == NULL)
+		n = snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		n = snprintf(dir, sizeof(dir), "/");
+	else
+		n = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
+			     path);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return MT_EINVAL;
+	/* A directory another user owns and nobody else may write: its
+	 * files are that user's (the MTA's), even when root makes them. */
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid != 0 &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH))) {
+		*uid = st.st_uid;
+		*gid = st.st_gid;
+	}
+	return MT_OK;
+}
+
 static int check_file(int fd, const char *path, struct stat *st)
 {
+	uid_t want;
+	gid_t wgid;
+
 	if (fstat(fd, st) != 0) {
 		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=fstat "
 			"error=\"%s\"", path, strerror(errno));
@@ -60,11 +93,16 @@ static int check_file(int fd, const char *path, struct stat *st)
 			"security=1 why=\"not a regular file\"", path);
 		return MT_EPERM;
 	}
-	if (st->st_uid != geteuid()) {
+	if (shm_owner_for(path, &want, &wgid) != MT_OK)
+		return MT_EINVAL;
+	if (st->st_uid != want) {
+		/* Root in the MTA user's directory accepts only that user's
+		 * file: a file of root's own there may be a link to one root
+		 * must not write. */
 		log_msg(LOG_LVL_ERR,
 			"event=cache-file-refused path=%s security=1 "
 			"why=\"owned by uid %lu, not %lu\"", path,
-			(unsigned long)st->st_uid, (unsigned long)geteuid());
+			(unsigned long)st->st_uid, (unsigned long)want);
 		return MT_EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
@@ -153,6 +191,8 @@ int shm_create(const char *path, size_t size, shm_init_fn *init, void *arg,
 	unsigned char *p = MAP_FAILED;
 	int fd = -1, rc, n;
 	unsigned seed;
+	uid_t uid;
+	gid_t gid;
 
 	seed = (unsigned)getpid() ^ (unsigned)clock();
 	n = snprintf(tmp, sizeof(tmp), "%s.new.%ld.%u", path, (long)getpid(),
@@ -166,8 +206,11 @@ int shm_create(const char *path, size_t size, shm_init_fn *init, void *arg,
 			"error=\"%s\"", tmp, strerror(errno));
 		return errno == EACCES ? MT_EPERM : MT_EIO;
 	}
-	/* fchmod: the umask must not matter, and 0600 is the rule. */
-	if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)size) != 0) {
+	/* fchmod: the umask must not matter, and 0600 is the rule.  Made by
+	 * root in the MTA user's directory, the file is that user's. */
+	if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)size) != 0 ||
+	    shm_owner_for(path, &uid, &gid) != MT_OK ||
+	    (uid != geteuid() && fchown(fd, uid, gid) != 0)) {
 		rc = MT_EIO;
 		goto out;
 	}

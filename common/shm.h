@@ -40,6 +40,14 @@ void shm_detach(struct shm *s);	/* idempotent */
  * inode): false after a replacement, or when path is gone. */
 int shm_is_current(const struct shm *s, const char *path);
 
+/* Who must own a file at path: the caller (its euid/egid), or - when the
+ * caller is root and the file's directory belongs to another user that
+ * alone may write it - that user (the MTA's: Debian's Exim routes as
+ * root), so a root process never leaves a file the MTA's own processes
+ * cannot use, and never writes a file of root's own in that directory.
+ * MT_OK or MT_EINVAL (path too long). */
+int shm_owner_for(const char *path, uid_t *uid, gid_t *gid);
+
 /* The writer lock: byte 0 of the file, OFD lock (owned by the open file
  * description, so a dead process cannot keep it).  Waits at most
  * timeout_ms.  MT_OK, MT_EBUSY, MT_EIO. */

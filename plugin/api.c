@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <dlfcn.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,11 +76,12 @@ static_assert((int)MTASTS_MODE_ENFORCE == (int)POLICY_MODE_ENFORCE, "mode");
 #define STR(x) STR_(x)
 
 struct mtasts {
-	struct config cfg;
 	struct cache *cache;	/* NULL when it cannot be opened */
 	int cache_rc;		/* why, when NULL */
 	void *net;		/* the network half's handle, on demand */
 	int net_rc;		/* MT_OK, or why it could not be opened */
+	struct config cfg;	/* last: its unused override slots are never
+				 * touched (config_defaults) */
 };
 
 /* The network half, loaded at most once per process (net.h). */
@@ -199,9 +201,12 @@ int mtasts_open_err(struct mtasts **out, const char *config_path, char *err,
 	if (out == NULL)
 		return MT_EINVAL;
 	*out = NULL;
-	h = mem_calloc(1, sizeof(*h));
+	/* Not calloc: zeroing 200 KiB of override slots would fault in pages
+	 * a delivery process never reads (config_defaults sets the rest). */
+	h = mem_alloc(sizeof(*h));
 	if (h == NULL)
 		return MT_ENOMEM;
+	memset(h, 0, offsetof(struct mtasts, cfg));
 	log_set_sink(host_sink, (void *)(intptr_t)LOG_MAIL);
 	rc = config_load(&h->cfg, config_path, err, errsz);
 	if (rc != MT_OK) {
@@ -300,16 +305,11 @@ net:
 		net_ops->policy_clear(&np);
 		goto out;
 	}
-	if (a.domain[0] == '\0') {
-		/* A U-label name and no IDNA: as if the DNS were down. */
-		answer_none(out, SOURCE_NONE, R_DNS_UNAVAILABLE);
-		rc = MT_OK;
-		goto out;
-	}
-	/* No network half: as if the DNS did not answer (a cached policy
-	 * stays, a hidden one fails closed, an unknown domain has none). */
-	rules_after_txt(&a.in, TXT_TEMP, NULL, R_DNS_UNAVAILABLE, &r);
-	rc = answer_act(&a, &r, out);
+	/* The network is needed and its half cannot be loaded: an
+	 * installation error (logged).  Never "no policy" for it: the host
+	 * defers and the administrator is told. */
+	answer_none(out, SOURCE_NONE, R_NET_UNAVAILABLE);
+	rc = MT_EPOLICY;
 out:
 	answer_ctx_clear(&a);
 	return rc;

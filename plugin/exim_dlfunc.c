@@ -285,6 +285,11 @@ int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
 		/* MTASTS_EPOLICY, or a failure where an enforced policy may
 		 * exist: never send in clear (design.md) */
 		route_log((const char *)argv[1], &pol, "defer");
+		if (strcmp(pol.reason, "network-module-unavailable") == 0)
+			return finish(yield, OUT_MISCONFIG,
+				      "MTA-STS: mtasts-net.so (the network "
+				      "half, beside mtasts.so) cannot be "
+				      "loaded: see the mtasts log");
 		return finish(yield, OUT_DEFER,
 			      "MTA-STS: policy cannot be applied now");
 	}
@@ -327,6 +332,12 @@ int mtasts_exim_mode(unsigned char **yield, int argc, unsigned char *argv[])
 	rc = mtasts_policy_recheck(h, (const char *)argv[1], &pol, NULL, 0);
 	if (rc == MTASTS_EPARSE)
 		return finish(yield, OUT_ANSWER, "none");
+	if (rc != MTASTS_OK && strcmp(pol.reason,
+				      "network-module-unavailable") == 0)
+		return finish(yield, OUT_MISCONFIG,
+			      "MTA-STS: mtasts-net.so (the network half, "
+			      "beside mtasts.so) cannot be loaded: see the "
+			      "mtasts log");
 	if (rc != MTASTS_OK)
 		return finish(yield, OUT_DEFER,
 			      "MTA-STS: policy cannot be applied now");

@@ -5,7 +5,12 @@
 #   3. clang ASan+UBSan build, unit + fuzz-corpus suites
 #   4. valgrind over the unit suite
 #   5. style checks (banned functions)
+#   6. the host's live state (/etc/mtasts, /var/lib/mtasts) is what it was
+#      before the run: every test uses directories of its own, and the
+#      Debian package suite restores what it installs and purges
 # Ends with the line "N passed, N failed".
+# Run it on a test machine: on a host whose MTA uses mtasts, the MTA's own
+# writes to /var/lib/mtasts during the run would count as a change.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 TOP=$(pwd)
@@ -13,6 +18,22 @@ pass=0
 fail=0
 
 tools/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+# The host's live state, before anything runs: paths, owners, modes, types
+# and file contents (no times).
+LIVE_STATE="/etc/mtasts /var/lib/mtasts"
+live_state() {
+	local d
+	for d in $LIVE_STATE; do
+		if [ -e "$d" ] || [ -L "$d" ]; then
+			find "$d" -printf '%p %y %u %g %m\n'
+			find "$d" -type f -exec sha256sum {} +
+		else
+			echo "$d absent"
+		fi
+	done | sort
+}
+live_before=$(live_state)
 
 count() {	# count <builddir> <label>: add meson's results to the totals
 	local log="$1/meson-logs/testlog.json" p f
@@ -83,6 +104,17 @@ banned() {
 		common/*.c common/*.h plugin/*.c plugin/*.h tools/*.c 2>/dev/null
 }
 step "no banned functions" banned
+
+# 5. the host's live state is as it was.
+live_unchanged() {
+	local now
+	now=$(live_state)
+	[ "$now" = "$live_before" ] && return 0
+	echo "   changed during the run ($LIVE_STATE):"
+	diff <(echo "$live_before") <(echo "$now") | sed 's/^/   /'
+	return 1
+}
+step "host state unchanged ($LIVE_STATE)" live_unchanged
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

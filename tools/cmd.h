@@ -6,12 +6,19 @@
 #ifndef MTASTS_CMD_H
 #define MTASTS_CMD_H
 
+#include <stdio.h>
+
 #include "config.h"
 
 struct cmd_ctx {
-	const char *config_path;	/* NULL: built-in defaults */
+	const char *config_path;	/* -c FILE, or NULL: the system file */
+	const char *config_name;	/* what was loaded, for messages */
 	struct config cfg;		/* loaded */
 };
+
+/* The synopsis of command name and where to read more (mtasts.c), for a
+ * subcommand's usage error. */
+void cmd_usage(FILE *f, const char *name);
 
 int cmd_lint(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_query(int argc, char **argv, struct cmd_ctx *ctx);

@@ -136,9 +136,7 @@ static int print_json(struct json *j, struct buf *b)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: mtasts cache [--json] stats | list | "
-			"show DOMAIN | check | flush [DOMAIN]\n"
-			"       mtasts cache --prometheus stats\n");
+	cmd_usage(stderr, "cache");
 	return 2;
 }
 

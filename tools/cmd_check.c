@@ -937,8 +937,7 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 		}
 	}
 	if (nd == 0) {
-		fprintf(stderr, "usage: mtasts check [--json | --prometheus] "
-			"[--no-mx-probe] DOMAIN...\n");
+		cmd_usage(stderr, "check");
 		mem_free(domains);
 		return 2;
 	}

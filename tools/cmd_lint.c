@@ -7,7 +7,9 @@
  *   mtasts lint [--json] --txt RECORD...
  *   mtasts lint [--json] --tlsrpt RECORD...
  *
- * "valid" means: mtasts, as a sender, would apply it.  Human output is one
+ * "valid" means: mtasts, as a sender, would apply it; a valid policy can
+ * still come with errors for its publisher (an mx pattern no MX host can
+ * match, which senders leave out: policy_lint()).  Human output is one
  * compiler-like line per finding ("FILE:LINE: error: message [code]") and
  * a summary line; --json prints exactly one object (design.md).  Exit 0
  * valid, 1 invalid, 2 usage or I/O error.
@@ -53,14 +55,6 @@ static int seen_before(const char *const *hosts, int i)
 		if (strcmp(hosts[k], hosts[i]) == 0)
 			return 1;
 	return 0;
-}
-
-static void lint_usage(void)
-{
-	fprintf(stderr,
-		"usage: mtasts lint [--json] [--mx HOST]... FILE|-\n"
-		"       mtasts lint [--json] --txt RECORD...\n"
-		"       mtasts lint [--json] --tlsrpt RECORD...\n");
 }
 
 /* Returns 0, or 2 after printing a usage error. */
@@ -125,7 +119,7 @@ static int parse_args(int argc, char **argv, struct lint_opts *o)
 	}
 	return 0;
 usage:
-	lint_usage();
+	cmd_usage(stderr, "lint");
 	return 2;
 }
 
@@ -231,11 +225,16 @@ static int mx_covered(const struct policy *p, int valid, const char *host)
 	return policy_mx_matches(p->mx, p->mx_len, norm);
 }
 
-static int emit_json(struct buf *out)
+/* Close the object and print it as one line; -1 after saying why not. */
+static int json_end(struct json *j, struct buf *out)
 {
-	if (fwrite(out->data, 1, out->len, stdout) != out->len ||
-	    fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+	json_object_end(j);
+	if (json_finish(j) != MT_OK ||
+	    fwrite(out->data, 1, out->len, stdout) != out->len ||
+	    fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+		fprintf(stderr, "mtasts lint: cannot write the JSON output\n");
 		return -1;
+	}
 	return 0;
 }
 
@@ -262,7 +261,7 @@ static int lint_policy(const struct lint_opts *o)
 			 "the policy is over 65536 bytes; senders refuse it (RFC 8461 §3.3)");
 		rc = MT_ETOOBIG;
 	} else {
-		rc = policy_parse(in.data ? in.data : "", in.len, &p, &d);
+		rc = policy_lint(in.data ? in.data : "", in.len, &p, &d);
 	}
 	if (rc == MT_ENOMEM) {
 		fprintf(stderr, "mtasts lint: out of memory\n");
@@ -297,11 +296,8 @@ static int lint_policy(const struct lint_opts *o)
 						      mx_covered(&p, valid, o->mx[i]));
 			json_object_end(&j);
 		}
-		json_object_end(&j);
-		if (json_finish(&j) != MT_OK || emit_json(&out) != 0) {
-			fprintf(stderr, "mtasts lint: cannot write the JSON output\n");
+		if (json_end(&j, &out) != 0)
 			goto out;
-		}
 	} else {
 		print_findings(label, &d);
 		for (int i = 0; i < o->n_mx; i++) {
@@ -310,7 +306,14 @@ static int lint_policy(const struct lint_opts *o)
 			printf(mx_covered(&p, valid, o->mx[i]) ?
 				       ": covered\n" : ": NOT covered\n");
 		}
-		if (valid)
+		if (valid && d.n_err > 0)
+			/* errors a sender skips over (policy_lint()) */
+			printf("%s: valid: mode %s, max_age %u, %u mx pattern%s; %zu error%s (senders leave out what %s), %zu warning%s\n",
+			       label, policy_mode_str(p.mode), (unsigned)p.max_age,
+			       (unsigned)p.n_mx, plural(p.n_mx), d.n_err,
+			       plural(d.n_err), d.n_err == 1 ? "it names" :
+			       "they name", d.n_warn, plural(d.n_warn));
+		else if (valid)
 			printf("%s: valid: mode %s, max_age %u, %u mx pattern%s; %zu warning%s\n",
 			       label, policy_mode_str(p.mode), (unsigned)p.max_age,
 			       (unsigned)p.n_mx, plural(p.n_mx), d.n_warn,
@@ -375,11 +378,8 @@ static int lint_txt(const struct lint_opts *o)
 		}
 		json_findings(&j, &d, DIAG_ERROR);
 		json_findings(&j, &d, DIAG_WARNING);
-		json_object_end(&j);
-		if (json_finish(&j) != MT_OK || emit_json(&out) != 0) {
-			fprintf(stderr, "mtasts lint: cannot write the JSON output\n");
+		if (json_end(&j, &out) != 0)
 			goto out;
-		}
 	} else {
 		print_findings(label, &d);
 		if (valid && o->kind == LINT_TXT) {

@@ -2,10 +2,13 @@
  * cmd_query.c - `mtasts query` (what the plugin decides now, through the
  * cache) and `mtasts refresh` (proactive renewal of expiring policies).
  *
- *   mtasts query [--json] [--no-network] [--recheck] DOMAIN [MX...]
+ *   mtasts query [--json] [--store] [--no-network] [--recheck] DOMAIN [MX...]
  *
- * Without MX arguments the domain's MX records are looked up (and the
- * domain itself is the implicit MX when it has none, RFC 5321 §5.1).
+ * A query leaves the cache as it found it (ENGINE_NO_STORE) unless --store
+ * is given: an administrator's look-up, with a configuration that may not
+ * be the MTA's, never changes what the MTA decides.  Without MX arguments
+ * the domain's MX records are looked up (and the domain itself is the
+ * implicit MX when it has none, RFC 5321 §5.1).
  * --json prints one JSON object per MX, one per line.
  */
 #include <stdio.h>
@@ -93,30 +96,38 @@ int cmd_query(int argc, char **argv, struct cmd_ctx *ctx)
 	struct engine_policy pol;
 	const char *domain = NULL;
 	unsigned flags = 0;
-	int json = 0, i, rc, status = 0, first_mx = 0;
+	int json = 0, store = 0, i, rc, status = 0, first_mx = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--store") == 0)
+			store = 1;
 		else if (strcmp(argv[i], "--no-network") == 0)
 			flags |= ENGINE_NO_NETWORK;
 		else if (strcmp(argv[i], "--recheck") == 0)
 			flags |= ENGINE_RECHECK;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "mtasts query: unknown option %s\n", argv[i]);
+			cmd_usage(stderr, "query");
 			return 2;
 		} else
 			break;
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: mtasts query [--json] [--no-network] "
-				"[--recheck] DOMAIN [MX...]\n");
+		cmd_usage(stderr, "query");
 		return 2;
 	}
 	domain = argv[i++];
 	first_mx = i;
+	/* An administrator's look-up must not change what the MTA decides
+	 * (no stored answer, lease or back-off): storing is asked for. */
+	if (!store)
+		flags |= ENGINE_NO_STORE;
 
-	rc = engine_create(&e, &ctx->cfg);
+	/* ... nor create the cache file */
+	rc = engine_create_flags(&e, &ctx->cfg,
+				 store ? 0 : ENGINE_OPEN_NOCREATE);
 	if (rc != MT_OK) {
 		fprintf(stderr, "mtasts query: %s\n", mt_strerror(rc));
 		return 2;
@@ -200,7 +211,7 @@ int cmd_refresh(int argc, char **argv, struct cmd_ctx *ctx)
 
 	(void)argv;
 	if (argc != 1) {
-		fprintf(stderr, "usage: mtasts refresh\n");
+		cmd_usage(stderr, "refresh");
 		return 2;
 	}
 	rc = engine_create(&e, &ctx->cfg);

@@ -246,7 +246,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 		else if (strcmp(argv[i], "--day") == 0 && i + 1 < argc)
 			dayarg = argv[++i];
 		else {
-			fprintf(stderr, "usage: mtasts report [--dry-run] [--day YYYY-MM-DD]\n");
+			cmd_usage(stderr, "report");
 			return 2;
 		}
 	}

@@ -5,7 +5,9 @@
  *
  * Invariants: a normalised name is at most 253 octets, lower-case LDH
  * labels, and normalising it again gives the same name; a pattern matches
- * itself; "*.rest" never matches "rest" nor a name two labels deeper.
+ * itself; "*.rest" never matches "rest" nor a name two labels deeper.  A
+ * pattern without a wildcard (strict IDNA2008) normalises as the same name
+ * looked up (UTS #46): what a publisher writes is what a host is called.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,8 +52,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cut = size;
 	rp = domain_pattern_normalise(in + 1, cut - 1, pat);
 	rh = domain_normalise(in + cut, size - cut, host);
-	if (rp == MT_OK)
+	if (rp == MT_OK) {
 		check_normal(pat, pat[0] == '*');
+		if (pat[0] != '*') {
+			char as_host[DOMAIN_BUFSZ];
+
+			if (domain_normalise(in + 1, cut - 1, as_host) != MT_OK ||
+			    strcmp(as_host, pat) != 0)
+				abort();
+		}
+	}
 	if (rh == MT_OK)
 		check_normal(host, 0);
 	if (rp == MT_OK && rh == MT_OK) {

@@ -4,7 +4,9 @@
  * Feeds the input as a policy body, with and without a diagnostics list,
  * and checks the invariants a caller relies on: a valid policy has a mode,
  * a clamped max_age and an mx blob of exactly n_mx NUL-terminated,
- * re-normalisable patterns; an invalid one leaves *out empty.
+ * re-normalisable patterns; an invalid one leaves *out empty.  The
+ * publisher's view (policy_lint) gives the same verdict and patterns, and
+ * the same number of findings.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,15 +21,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct diag_list d;
-	struct policy p, q;
+	struct diag_list d, dl;
+	struct policy p, q, l;
 	int rc, rc2;
 
 	diag_init(&d);
+	diag_init(&dl);
 	rc = policy_parse((const char *)data, size, &p, &d);
 	rc2 = policy_parse((const char *)data, size, &q, NULL);
 	if (rc != rc2)
 		abort();	/* the verdict must not depend on diagnostics */
+	if (policy_lint((const char *)data, size, &l, &dl) != rc ||
+	    l.n_mx != p.n_mx || l.mx_len != p.mx_len ||
+	    (p.mx_len && memcmp(l.mx, p.mx, p.mx_len) != 0) ||
+	    dl.n_err + dl.n_warn != d.n_err + d.n_warn || dl.n_err < d.n_err)
+		abort();	/* lint only raises the severity */
 	if (rc == MT_OK) {
 		uint32_t it = 0, n = 0;
 		const char *pat;
@@ -55,6 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	policy_clear(&p);
 	policy_clear(&q);
+	policy_clear(&l);
 	diag_free(&d);
+	diag_free(&dl);
 	return 0;
 }

@@ -8,28 +8,20 @@
 #include <strings.h>
 
 #include "diag.h"
+#include "fuzz_rrset.h"
 #include "status.h"
 #include "txt.h"
-
-#define MAX_RECS 8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *recs[MAX_RECS];
-	size_t lens[MAX_RECS], n = 0, start = 0;
+	const char *recs[FUZZ_MAX_RECS];
+	size_t lens[FUZZ_MAX_RECS], n = fuzz_rrset(data, size, recs, lens);
 	struct tlsrpt_txt t;
 	struct diag_list d;
 	int rc;
 
-	for (size_t i = 0; i <= size && n < MAX_RECS; i++) {
-		if (i == size || data[i] == 0xff) {
-			recs[n] = (const char *)data + start;
-			lens[n++] = i - start;
-			start = i + 1;
-		}
-	}
 	diag_init(&d);
 	rc = txt_tlsrpt_select(recs, lens, n, &t, &d);
 	if (rc == MT_OK) {

@@ -26,7 +26,7 @@ CONF
 q() {	# q OFFSET DOMAIN [MX...] -> "verdict source reason mode id" per MX
 	local off=$1
 	shift
-	MTASTS_FAKE_TIME=$((T0 + off)) wx "$MTASTS" -c "$CONF" query --json "$@" |
+	MTASTS_FAKE_TIME=$((T0 + off)) wx "$MTASTS" -c "$CONF" query --store --json "$@" |
 		python3 -c 'import json,sys
 for l in sys.stdin:
     o=json.loads(l)
@@ -202,7 +202,7 @@ check "no request during the five minutes" $((fc + 1)) "$(count_fetches backoff.
 r=$(q 20301 backoff.test mx1.example.test)
 check "after five minutes: tried again" $((fc + 2)) "$(count_fetches backoff.test)"
 # a re-check finds the same id: its fetch is not retried in the back-off
-rc_q() { MTASTS_FAKE_TIME=$((T0 + $1)) wx "$MTASTS" -c "$CONF" query --recheck "$2" "$3" >/dev/null 2>&1; }
+rc_q() { MTASTS_FAKE_TIME=$((T0 + $1)) wx "$MTASTS" -c "$CONF" query --store --recheck "$2" "$3" >/dev/null 2>&1; }
 rc_q 20400 backoff.test mx1.example.test
 check "re-check, same id: no fetch in the back-off" $((fc + 2)) "$(count_fetches backoff.test)"
 # a new id is fetched at once
@@ -217,7 +217,7 @@ check "the new id's policy applies" "require-tls cache mx-match/cached enforce 2
 R=$TW/refresh
 mkdir -p "$R"
 sed -e "s|^cache_path = .*|cache_path = $R/cache|" "$CONF" > "$R/conf"
-qr() { MTASTS_FAKE_TIME=$((T0 + $1)) wx "$MTASTS" -c "$R/conf" query "$2" "$3" >/dev/null 2>&1; }
+qr() { MTASTS_FAKE_TIME=$((T0 + $1)) wx "$MTASTS" -c "$R/conf" query --store "$2" "$3" >/dev/null 2>&1; }
 refresh_at() { MTASTS_FAKE_TIME=$((T0 + $1)) wx "$MTASTS" -c "${2:-$R/conf}" refresh 2>"$R/stderr" >/dev/null; }
 set_policy daily.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n')"
 set_policy blocked.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n')"
@@ -247,7 +247,7 @@ N=$TW/refresh-none
 mkdir -p "$N"
 sed -e "s|^cache_path = .*|cache_path = $N/cache|" "$CONF" > "$N/conf"
 set_policy quiet.test "$(printf 'version: STSv1\nmode: none\nmax_age: 86400\n')"
-MTASTS_FAKE_TIME=$((T0 + 200000)) wx "$MTASTS" -c "$N/conf" query quiet.test mx1.example.test >/dev/null 2>&1
+MTASTS_FAKE_TIME=$((T0 + 200000)) wx "$MTASTS" -c "$N/conf" query --store quiet.test mx1.example.test >/dev/null 2>&1
 break_policy_host quiet.test
 refresh_at $((200000 + 50000)) "$N/conf"; rc=$?
 check "failed renewal of a mode none policy: no alarm (exit 0)" 0 "$rc"

@@ -167,9 +167,9 @@ m cache stats >/dev/null 2>&1; rc=$?
 check "cache stats before any query: exit 1" 1 "$rc"
 check "cache stats before any query: no cache file created" no "$([ -e "$TW/cache" ] && echo yes || echo no)"
 fc_good=$(count_fetches good.test); fc_testing=$(count_fetches testing.test)
-m query good.test mx1.example.test >/dev/null
-m query testing.test mx1.example.test >/dev/null
-m query nxdomain.test mx.nxdomain.test >/dev/null
+m query --store good.test mx1.example.test >/dev/null
+m query --store testing.test mx1.example.test >/dev/null
+m query --store nxdomain.test mx.nxdomain.test >/dev/null
 check "query: one fetch each for good.test and testing.test" \
 	"$((fc_good + 1)) $((fc_testing + 1))" "$(count_fetches good.test) $(count_fetches testing.test)"
 js=$(m cache --json stats); rc=$?
@@ -215,7 +215,7 @@ print(" ".join(sorted(e["domain"] for e in json.load(sys.stdin))))')"
 m cache flush good.test 2>/dev/null
 check "cache flush of a domain not cached: exit 1" 1 "$?"
 fc_good=$(count_fetches good.test); fc_testing=$(count_fetches testing.test)
-r=$(m query --json good.test mx1.example.test | python3 -c 'import json,sys
+r=$(m query --store --json good.test mx1.example.test | python3 -c 'import json,sys
 o=json.loads(sys.stdin.readline()); print(o["verdict"], o["source"])')
 check "query after flush: fetched again" "require-tls fetch" "$r"
 check "query after flush: one new fetch" $((fc_good + 1)) "$(count_fetches good.test)"
@@ -237,7 +237,7 @@ check "cache with an unknown subcommand: exit 2" 2 "$?"
 
 # ============================ mtasts report ===============================
 # the cache knows good.test's policy (the report's policy-string comes from it)
-m query good.test mx1.example.test >/dev/null
+m query --store good.test mx1.example.test >/dev/null
 mr --day "$YDAY" >/dev/null; rc=$?
 check "report with nothing recorded: exit 0" 0 "$rc"
 record "$Y" good.test mx1.example.test 127.0.0.11 success 5; rc1=$?
@@ -394,7 +394,7 @@ check "two rua, retry: no domain marker yet" no \
 # judged against the old one, so no policy-string of the new one
 set_policy good.test "$(printf 'version: STSv1\nmode: testing\nmx: other.example.test\nmax_age: 604800\n')"
 set_txt_id good.test 2
-m query --recheck good.test mx1.example.test >/dev/null
+m query --store --recheck good.test mx1.example.test >/dev/null
 check "cache has the new policy" "2 testing" "$(m cache --json show good.test | python3 -c 'import json,sys
 o=json.load(sys.stdin); print(o["policy_id"], o["mode"])')"
 check "report after a policy change: no policy-string of another policy" \

@@ -943,6 +943,62 @@ static void test_changed_under_running(void)
 	cleanup();
 }
 
+/* Root (Debian's Exim routes as root) in the MTA user's directory: the
+ * file it creates is that user's, so the MTA's processes and the timers
+ * running as that user can use it; a file of root's own there is refused
+ * (it may be a link to one root must not write).  Needs root: as another
+ * user there is nothing to test. */
+static void test_root_in_mta_dir(void)
+{
+	struct cache *c;
+	struct cache_entry e, g;
+	struct stat st;
+	char sub[160], file[200];
+	int fd;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "\n  (not root: the root case is CI's)\n");
+		return;
+	}
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(chmod(dir, 0711), 0);	/* the user passes */
+	snprintf(sub, sizeof(sub), "%s/mta", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(sub, 0700), 0);
+	CU_ASSERT_EQUAL_FATAL(chown(sub, 65534, 65534), 0);
+	snprintf(file, sizeof(file), "%s/cache", sub);
+	CU_ASSERT_EQUAL_FATAL(cache_open(&c, file, 1 << 20), MT_OK);
+	CU_ASSERT_EQUAL(stat(file, &st), 0);
+	CU_ASSERT_EQUAL(st.st_uid, 65534);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	mk(&e, "root.example", blob2, sizeof(blob2) - 1, 2);
+	CU_ASSERT_EQUAL(cache_put(c, &e), MT_OK);
+	cache_close(c);
+	/* the MTA user itself opens it */
+	{
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0) {
+			if (setgid(65534) != 0 || setuid(65534) != 0)
+				_exit(2);
+			if (cache_open(&c, file, 1 << 20) != MT_OK ||
+			    cache_get(c, "root.example", &g) != MT_OK)
+				_exit(1);
+			_exit(0);
+		}
+		CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+		CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	/* a root-owned file there is refused */
+	CU_ASSERT_EQUAL(unlink(file), 0);
+	fd = open(file, O_RDWR | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	CU_ASSERT_EQUAL(cache_open(&c, file, 1 << 20), MT_EPERM);
+	cleanup();
+}
+
 int register_tests(void)
 {
 	static CU_TestInfo tests[] = {
@@ -962,6 +1018,7 @@ int register_tests(void)
 		{ "damaged bytes: never a miss", test_damage_bytes },
 		{ "extended, replaced, truncated while attached",
 		  test_changed_under_running },
+		{ "root in the MTA user's directory", test_root_in_mta_dir },
 		CU_TEST_INFO_NULL,
 	};
 

@@ -1,5 +1,8 @@
-/* test_config.c - the configuration file: defaults, every key, errors with
- * line numbers, overrides. */
+/* test_config.c - the configuration file: the key table (every key, its
+ * bounds, its default), errors with line numbers, overrides, and
+ * docs/configuration.md listing exactly the table's keys. */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include "cunit_main.h"
 #include "domain.h"
 #include "status.h"
+#include "str.h"
 
 static char path[64];
 
@@ -44,7 +48,118 @@ static void t_defaults(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(cfg.cache_path, "mtasts"));
 }
 
+/* Every key once, with what it must store.  A key added to the table must
+ * be added here (t_keys checks that every row is covered). */
+#define F(m) offsetof(struct config, m), sizeof(((struct config *)0)->m)
+
+static const struct kcase {
+	const char *line;
+	size_t off, size;
+	const char *s;		/* string fields */
+	int64_t n;		/* integer fields */
+} kcases[] = {
+	{ "cache_path = /tmp/x/cache", F(cache_path), "/tmp/x/cache", 0 },
+	{ "cache_size = 8M", F(cache_size), NULL, 8 << 20 },
+	{ "cache_size = 2048k", F(cache_size), NULL, 2 << 20 },
+	{ "cache_size = 1G", F(cache_size), NULL, 1 << 30 },
+	{ "cache_size = 1048576", F(cache_size), NULL, 1 << 20 },
+	{ "cache_max_size = 2G", F(cache_max_size), NULL, (int64_t)2 << 30 },
+	{ "txt_check_interval = 5m", F(txt_check_interval), NULL, 300 },
+	{ "negative_ttl = 2h", F(negative_ttl), NULL, 7200 },
+	{ "fetch_timeout = 7", F(fetch_timeout_ms), NULL, 7000 },
+	{ "fetch_timeout = 1m", F(fetch_timeout_ms), NULL, 60000 },
+	{ "dns_timeout = 3s", F(dns_timeout_ms), NULL, 3000 },
+	{ "lease_time = 2m", F(lease_time), NULL, 120 },
+	{ "mx_probe_timeout = 1m", F(mx_probe_timeout_ms), NULL, 60000 },
+	{ "mx_probe_timeout = 5", F(mx_probe_timeout_ms), NULL, 5000 },
+	{ "cert_expiry_warning = 30d", F(cert_expiry_warning), NULL,
+	  30 * 86400 },
+	{ "refresh_before = 3d", F(refresh_before), NULL, 3 * 86400 },
+	{ "refresh_interval = 15m", F(refresh_interval), NULL, 900 },
+	{ "refresh_interval = 0", F(refresh_interval), NULL, 0 },
+	{ "refresh_interval = none", F(refresh_interval), NULL, 0 },
+	{ "ca_file = /etc/ssl/ca.pem", F(ca_file), "/etc/ssl/ca.pem", 0 },
+	{ "proxy = http://[2001:db8::1]:3128/", F(proxy),
+	  "http://[2001:db8::1]:3128/", 0 },
+	{ "proxy = none", F(proxy), "", 0 },
+	{ "resolver = recursive", F(resolver), "recursive", 0 },
+	{ "resolver = /etc/mtasts/resolv.conf", F(resolver),
+	  "/etc/mtasts/resolv.conf", 0 },
+	{ "resolver = system", F(resolver), "", 0 },
+	{ "dane = yes", F(dane), NULL, 1 },
+	{ "dane = on", F(dane), NULL, 1 },
+	{ "dane = true", F(dane), NULL, 1 },
+	{ "dane = 1", F(dane), NULL, 1 },
+	{ "dane = off", F(dane), NULL, 0 },
+	{ "report_dir = /tmp/r", F(report_dir), "/tmp/r", 0 },
+	{ "report_org = Example Org", F(report_org), "Example Org", 0 },
+	{ "report_contact = postmaster@example.net", F(report_contact),
+	  "postmaster@example.net", 0 },
+	{ "log_level = debug", F(log_level), NULL, 7 },
+	{ "log_level = err", F(log_level), NULL, 3 },
+	{ "log_facility = local3", F(log_facility), NULL, 19 << 3 },
+	{ "override = t.example testing", F(n_overrides), NULL, 1 },
+};
+
+static int64_t field_int(const struct config *cfg, size_t off, size_t size)
+{
+	const char *f = (const char *)cfg + off;
+
+	if (size == sizeof(int)) {
+		int i;
+
+		memcpy(&i, f, sizeof(i));
+		return i;
+	}
+	if (size == sizeof(int64_t)) {	/* int64_t and size_t fields */
+		int64_t n;
+
+		memcpy(&n, f, sizeof(n));
+		return n;
+	}
+	return INT64_MIN;
+}
+
 static void t_keys(void)
+{
+	size_t n_keys;
+	const struct config_key *keys = config_keys(&n_keys);
+
+	for (size_t i = 0; i < ARRAY_SIZE(kcases); i++) {
+		const struct kcase *c = &kcases[i];
+		struct config cfg;
+		char text[256], err[256];
+		int rc;
+
+		snprintf(text, sizeof(text), "%s\n", c->line);
+		rc = load_text(&cfg, text, err, sizeof(err));
+		if (rc != MT_OK)
+			fprintf(stderr, "\n  '%s': rc %d %s\n", c->line, rc, err);
+		CU_ASSERT_EQUAL(rc, MT_OK);
+		if (c->s) {
+			CU_ASSERT_STRING_EQUAL((const char *)&cfg + c->off, c->s);
+		} else {
+			CU_ASSERT_EQUAL(field_int(&cfg, c->off, c->size), c->n);
+		}
+	}
+	/* every row of the table is exercised above */
+	for (size_t k = 0; k < n_keys; k++) {
+		size_t klen = strlen(keys[k].key);
+		int covered = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(kcases); i++)
+			if (strncmp(kcases[i].line, keys[k].key, klen) == 0 &&
+			    kcases[i].line[klen] == ' ')
+				covered = 1;
+		if (!covered)
+			fprintf(stderr, "\n  key '%s' has no case\n", keys[k].key);
+		CU_ASSERT(covered);
+	}
+	unlink(path);
+}
+
+/* The whole file at once, several overrides. */
+static void t_file(void)
 {
 	struct config cfg;
 	char err[256];
@@ -54,41 +169,18 @@ static void t_keys(void)
 		       "# comment\n"
 		       "\n"
 		       "cache_path = /tmp/x/cache\n"
-		       "cache_size = 8M\n"
-		       "txt_check_interval = 5m\n"
-		       "negative_ttl = 2h\n"
-		       "refresh_interval = 15m\n"
-		       "fetch_timeout = 7\n"
-		       "dns_timeout = 3s\n"
-		       "mx_probe_timeout = 1m\n"
-		       "cert_expiry_warning = 30d\n"
-		       "ca_file = /etc/ssl/ca.pem\n"
+		       "  txt_check_interval=5m  \n"
 		       "proxy = http://proxy.example.net:3128\n"
-		       "resolver = recursive\n"
-		       "dane = yes\n"
-		       "report_dir = /tmp/r\n"
 		       "report_org = Example Org\n"
-		       "report_contact = postmaster@example.net\n"
-		       "log_level = debug\n"
-		       "log_facility = local3\n"
 		       "override = Example.NET. enforce mx1.example.net *.example.org\n"
 		       "override = t.example testing\n",
 		       err, sizeof(err));
 	CU_ASSERT_EQUAL_FATAL(rc, MT_OK);
 	CU_ASSERT_STRING_EQUAL(cfg.cache_path, "/tmp/x/cache");
-	CU_ASSERT_EQUAL(cfg.cache_size, 8u << 20);
 	CU_ASSERT_EQUAL(cfg.txt_check_interval, 300);
-	CU_ASSERT_EQUAL(cfg.negative_ttl, 7200);
-	CU_ASSERT_EQUAL(cfg.refresh_interval, 900);
-	CU_ASSERT_EQUAL(cfg.fetch_timeout_ms, 7000);
-	CU_ASSERT_EQUAL(cfg.dns_timeout_ms, 3000);
-	CU_ASSERT_EQUAL(cfg.mx_probe_timeout_ms, 60000);
-	CU_ASSERT_EQUAL(cfg.cert_expiry_warning, 30 * 86400);
-	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "/etc/ssl/ca.pem");
 	CU_ASSERT_STRING_EQUAL(cfg.proxy, "http://proxy.example.net:3128");
-	CU_ASSERT_STRING_EQUAL(cfg.resolver, "recursive");
-	CU_ASSERT_EQUAL(cfg.dane, 1);
 	CU_ASSERT_STRING_EQUAL(cfg.report_org, "Example Org");
+	CU_ASSERT_EQUAL(cfg.negative_ttl, 3600);	/* untouched default */
 	CU_ASSERT_EQUAL(cfg.n_overrides, 2);
 	CU_ASSERT_STRING_EQUAL(cfg.overrides[0].domain, "example.net");
 	CU_ASSERT_EQUAL(cfg.overrides[0].action, OVERRIDE_ENFORCE);
@@ -96,8 +188,111 @@ static void t_keys(void)
 	CU_ASSERT_EQUAL(memcmp(cfg.overrides[0].mx,
 			       "mx1.example.net\0*.example.org\0",
 			       cfg.overrides[0].mx_len), 0);
+	CU_ASSERT_EQUAL(cfg.overrides[1].action, OVERRIDE_TESTING);
 	CU_ASSERT_PTR_NOT_NULL(config_override_find(&cfg, "t.example"));
 	CU_ASSERT_PTR_NULL(config_override_find(&cfg, "other.example"));
+	unlink(path);
+}
+
+/* The table itself: unique keys, a doc line, fields that fit the type,
+ * and every default accepted by the parser (the built-in configuration
+ * equals a file that spells out every default). */
+static void t_table(void)
+{
+	size_t n, len = 0;
+	const struct config_key *keys = config_keys(&n);
+	char text[4096], err[256];
+	struct config a, b;
+
+	CU_ASSERT_TRUE(n >= 18);
+	for (size_t i = 0; i < n; i++) {
+		const struct config_key *k = &keys[i];
+		size_t want = 0;
+
+		CU_ASSERT_PTR_NOT_NULL(k->doc);
+		CU_ASSERT(k->doc && k->doc[0] != '\0' && !strchr(k->doc, '\n'));
+		CU_ASSERT_PTR_EQUAL(config_key_find(k->key), k);
+		for (size_t j = 0; j < i; j++)
+			CU_ASSERT(strcmp(keys[j].key, k->key) != 0);
+		switch (k->type) {
+		case CONFIG_BOOL:
+		case CONFIG_ENUM:
+		case CONFIG_LOG_LEVEL:
+		case CONFIG_LOG_FACILITY:
+			want = sizeof(int);
+			break;
+		case CONFIG_SIZE:
+			want = sizeof(size_t);
+			break;
+		case CONFIG_DURATION:
+			want = sizeof(int64_t);
+			CU_ASSERT(k->scale >= 1);
+			break;
+		case CONFIG_PATH:
+		case CONFIG_STRING:
+		case CONFIG_PROXY:
+			want = k->size;
+			CU_ASSERT(k->size > 1);
+			break;
+		case CONFIG_OVERRIDE:
+			want = 0;
+			break;
+		}
+		CU_ASSERT_EQUAL(k->size, want);
+		CU_ASSERT(k->off + k->size <= sizeof(struct config));
+		if (k->type == CONFIG_SIZE || k->type == CONFIG_DURATION)
+			CU_ASSERT(k->min <= k->max);
+		if (k->def)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						"%s = %s\n", k->key, k->def);
+		CU_ASSERT_FATAL(len < sizeof(text));
+	}
+	config_defaults(&a);
+	CU_ASSERT_EQUAL_FATAL(load_text(&b, text, err, sizeof(err)), MT_OK);
+	/* the override slots past n_overrides are not part of the value */
+	CU_ASSERT_EQUAL(memcmp(&a, &b, offsetof(struct config, overrides)), 0);
+	unlink(path);
+}
+
+/* Sizes and durations: min and max are accepted, one below and one above
+ * are errors that name the key and the line. */
+static void t_bounds(void)
+{
+	size_t n;
+	const struct config_key *keys = config_keys(&n);
+	int checked = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct config_key *k = &keys[i];
+		const int64_t v[4] = { k->min, k->max, k->min - 1, k->max + 1 };
+
+		if (k->type != CONFIG_SIZE && k->type != CONFIG_DURATION)
+			continue;
+		for (int j = 0; j < 4; j++) {
+			struct config cfg;
+			char text[256], err[256], want[64];
+			int rc;
+
+			if (v[j] < 0)
+				continue;	/* not a number the syntax has */
+			/* line 3, behind a comment and a blank line */
+			snprintf(text, sizeof(text), "# bounds\n\n%s = %lld\n",
+				 k->key, (long long)v[j]);
+			rc = load_text(&cfg, text, err, sizeof(err));
+			if (j < 2) {
+				int64_t got = field_int(&cfg, k->off, k->size);
+
+				CU_ASSERT_EQUAL(rc, MT_OK);
+				CU_ASSERT_EQUAL(got, v[j] * k->scale);
+			} else {
+				snprintf(want, sizeof(want), ":3: %s: ", k->key);
+				CU_ASSERT_EQUAL(rc, MT_ECONFIG);
+				CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+			}
+			checked++;
+		}
+	}
+	CU_ASSERT(checked >= 4 * 9 - 1);
 	unlink(path);
 }
 
@@ -105,6 +300,31 @@ static const struct {
 	const char *label, *text, *want;
 } bad[] = {
 	{ "unknown key", "dane = no\nfoo = bar\n", ":2: foo: unknown key" },
+	{ "unknown key after comments",
+	  "# mtasts\n\n   # indented comment\ncache_path = /x\nlog_levle = info\n",
+	  ":5: log_levle: unknown key" },
+	{ "key case", "Dane = no\n", ":1: Dane: unknown key" },
+	{ "empty key", " = no\n", ":1: : unknown key" },
+	{ "line too long", "report_org = "
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	  ":1: report_org: want at most 255 bytes" },
+	{ "relative ca_file", "ca_file = ca.pem\n", ":1: ca_file: want an absolute" },
+	{ "resolver word", "resolver = local\n",
+	  ":1: resolver: want system, recursive, an absolute path" },
+	{ "duration unit", "lease_time = 5w\n", ":1: lease_time: want a duration from 1s to 10m" },
+	{ "duration too long", "dns_timeout = 3m\n", ":1: dns_timeout: want a duration from 1s to 2m" },
+	{ "duration overflow", "negative_ttl = 99999999999999999999d\n", ":1: negative_ttl" },
+	{ "refresh_interval word", "refresh_interval = never\n",
+	  ":1: refresh_interval: want 0, none, a duration" },
+	{ "size overflow", "cache_size = 17179869184G\n", ":1: cache_size: want a size from 1M to 16G" },
+	{ "size too big", "cache_size = 17G\n", ":1: cache_size: want a size from 1M to 16G (k, M, G)" },
+	{ "size unit", "cache_size = 8T\n", ":1: cache_size" },
+	{ "size empty", "cache_size =\n", ":1: cache_size" },
+	{ "hex", "cache_size = 0x100000\n", ":1: cache_size" },
+	{ "bad bool word", "dane = si\n", ":1: dane: want yes or no" },
 	{ "no equals", "cache_path /x\n", ":1: expected" },
 	{ "relative path", "cache_path = rel/x\n", ":1: cache_path" },
 	{ "negative duration", "negative_ttl = -5\n", ":1: negative_ttl" },
@@ -113,7 +333,7 @@ static const struct {
 	{ "bad number", "fetch_timeout = 10x\n", ":1: fetch_timeout" },
 	{ "bad bool", "dane = maybe\n", ":1: dane" },
 	{ "probe timeout 0", "mx_probe_timeout = 0\n", ":1: mx_probe_timeout" },
-	{ "expiry warning in hours", "cert_expiry_warning = 12h\n",
+	{ "expiry warning under a day", "cert_expiry_warning = 12h\n",
 	  ":1: cert_expiry_warning" },
 	{ "bad level", "log_level = loud\n", ":1: log_level" },
 	{ "bad facility", "log_facility = kern2\n", ":1: log_facility" },
@@ -133,7 +353,7 @@ static const struct {
 
 static void t_errors(void)
 {
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct config cfg;
 		char err[256];
 		int rc = load_text(&cfg, bad[i].text, err, sizeof(err));
@@ -200,7 +420,7 @@ static void t_proxy_parse(void)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		port = 0;
 		rc = config_proxy_parse(cases[i].url, host, &port);
 		if (rc != cases[i].rc)
@@ -224,9 +444,92 @@ static void t_missing_file(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/mtasts.conf"));
 }
 
+/* docs/configuration.md: its key table lists exactly the table's keys, and
+ * its default column shows the table's default where that is not a path
+ * fixed at build time. */
+static void t_doc(void)
+{
+	const char *root = getenv("MTASTS_SOURCE_ROOT");
+	char doc[4096], line[1024];
+	size_t n, n_doc = 0;
+	const struct config_key *keys = config_keys(&n);
+	int in_table = 0;
+	char seen[64] = { 0 };
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	CU_ASSERT_FATAL(n <= sizeof(seen));
+	snprintf(doc, sizeof(doc), "%s/docs/configuration.md", root);
+	f = fopen(doc, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *key, *end, *def, *dend;
+		const struct config_key *k;
+
+		if (strncmp(line, "| key | default |", 17) == 0) {
+			in_table = 1;
+			continue;
+		}
+		if (!in_table || strncmp(line, "|---", 4) == 0)
+			continue;
+		if (line[0] != '|')
+			break;	/* the end of the key table */
+		/* | `key` | default | meaning | */
+		key = strchr(line, '`');
+		end = key ? strchr(key + 1, '`') : NULL;
+		if (key == NULL || end == NULL) {
+			CU_FAIL("a key table row without a `key`");
+			break;
+		}
+		*end = '\0';
+		key++;
+		n_doc++;
+		k = config_key_find(key);
+		if (k == NULL)
+			fprintf(stderr, "\n  documented key '%s' is not in the table\n",
+				key);
+		CU_ASSERT_PTR_NOT_NULL(k);
+		if (k == NULL)
+			continue;
+		seen[k - keys]++;
+		def = strstr(end + 1, "| ");
+		if (k->def && k->def[0] != '/' && def) {
+			def += 2;
+			dend = strstr(def, " |");
+			if (dend == NULL) {
+				CU_FAIL("a key table row without a default");
+				break;
+			}
+			*dend = '\0';
+			/* `1h` */
+			if (def[0] == '`' && dend > def + 1 && dend[-1] == '`') {
+				dend[-1] = '\0';
+				def++;
+			}
+			if (strcmp(def, k->def) != 0)
+				fprintf(stderr, "\n  %s: documented default '%s', table '%s'\n",
+					key, def, k->def);
+			CU_ASSERT_STRING_EQUAL(def, k->def);
+		}
+	}
+	fclose(f);
+	CU_ASSERT(in_table);
+	CU_ASSERT_EQUAL(n_doc, n);
+	for (size_t i = 0; i < n; i++) {
+		if (seen[i] != 1)
+			fprintf(stderr, "\n  key '%s' documented %d times\n",
+				keys[i].key, seen[i]);
+		CU_ASSERT_EQUAL(seen[i], 1);
+	}
+}
+
 static CU_TestInfo tests[] = {
 	{ "defaults", t_defaults },
+	{ "the key table", t_table },
 	{ "every key", t_keys },
+	{ "a whole file", t_file },
+	{ "bounds of sizes and durations", t_bounds },
+	{ "docs/configuration.md lists the keys", t_doc },
 	{ "errors name the line", t_errors },
 	{ "proxy none", t_proxy_none },
 	{ "proxy setting", t_proxy_parse },

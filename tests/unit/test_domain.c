@@ -9,6 +9,7 @@
 #include "cunit_main.h"
 #include "domain.h"
 #include "status.h"
+#include "testlib.h"
 
 struct norm_case {
 	const char *label;
@@ -29,6 +30,10 @@ static const struct norm_case name_cases[] = {
 	{ "A-label kept", "xn--bcher-kva.de", 0, MT_OK, "xn--bcher-kva.de" },
 	{ "U-label to A-label", "b\xc3\xbc" "cher.de", 0, MT_OK, "xn--bcher-kva.de" },
 	{ "U-label upper case", "B\xc3\x9c" "CHER.DE", 0, MT_OK, "xn--bcher-kva.de" },
+	/* names that are looked up (a recipient domain, an MX host) keep the
+	 * UTS #46 mapping a resolver applies (docs/conformance.md) */
+	{ "lookup maps fullwidth letters", "\xef\xbd\x8d\xef\xbd\x98.example.com", 0,
+	  MT_OK, "mx.example.com" },
 	{ "empty", "", 0, MT_EPARSE, NULL },
 	{ "only a dot", ".", 0, MT_EPARSE, NULL },
 	{ "leading dot", ".example.com", 0, MT_EPARSE, NULL },
@@ -53,6 +58,30 @@ static const struct norm_case pattern_cases[] = {
 	{ "wildcard", "*.example.com", 0, MT_OK, "*.example.com" },
 	{ "wildcard upper case", "*.EXAMPLE.com.", 0, MT_OK, "*.example.com" },
 	{ "wildcard U-label", "*.b\xc3\xbc" "cher.de", 0, MT_OK, "*.xn--bcher-kva.de" },
+	{ "U-label", "mx.b\xc3\xbc" "cher.de", 0, MT_OK, "mx.xn--bcher-kva.de" },
+	{ "sharp s kept (IDNA2008)", "stra\xc3\x9f" "e.de", 0, MT_OK, "xn--strae-oqa.de" },
+	{ "ASCII upper case beside a U-label", "MX.b\xc3\xbc" "cher.DE", 0, MT_OK,
+	  "mx.xn--bcher-kva.de" },
+	/* patterns are strict IDNA2008: no UTS #46 mapping, so a pattern
+	 * never names a host other than the one written */
+	{ "zero-width space", "m\xe2\x80\x8bx.example.com", 0, MT_EPARSE, NULL },
+	{ "fullwidth letters", "\xef\xbd\x8d\xef\xbd\x98.example.com", 0, MT_EPARSE,
+	  NULL },
+	{ "ideographic full stop", "mx\xe3\x80\x82" "example.com", 0, MT_EPARSE,
+	  NULL },
+	{ "wildcard over fullwidth", "*.\xef\xbd\x85xample.com", 0, MT_EPARSE, NULL },
+	{ "U-label upper case", "B\xc3\x9c" "CHER.de", 0, MT_EPARSE, NULL },
+	{ "not NFC", "bu\xcc\x88" "cher.de", 0, MT_EPARSE, NULL },
+	/* RFC 5891 §4.2.3.1 hyphen rules, which libidn2 leaves to UTS #46 */
+	{ "U-label with a leading hyphen", "-ab\xc3\xbc" "cher.de", 0, MT_EPARSE, NULL },
+	{ "U-label with a trailing hyphen", "ab\xc3\xbc" "cher-.de", 0, MT_EPARSE, NULL },
+	{ "'--' at 3-4 beside a U-label", "\xc3\xbc.ab--c.de", 0, MT_EPARSE, NULL },
+	{ "A-label beside a U-label", "\xc3\xbc.xn--bcher-kva.de", 0, MT_OK,
+	  "xn--tda.xn--bcher-kva.de" },
+	{ "bad A-label in upper case beside a U-label", "\xca\x9f.xN--b", 0,
+	  MT_EPARSE, NULL },
+	{ "A-label in upper case beside a U-label", "\xc3\xbc.XN--BCHER-KVA.de", 0,
+	  MT_OK, "xn--tda.xn--bcher-kva.de" },
 	{ "star alone", "*", 0, MT_EPARSE, NULL },
 	{ "star dot", "*.", 0, MT_EPARSE, NULL },
 	{ "star dot dot", "*..", 0, MT_EPARSE, NULL },
@@ -73,16 +102,7 @@ static void run_norm(const struct norm_case *t, int pattern)
 		int rc = pattern ? domain_pattern_normalise(t->in, len, out) :
 				   domain_normalise(t->in, len, out);
 
-		if (rc != t->want_rc)
-			fprintf(stderr, "\n  case '%s': rc %d, want %d\n", t->label,
-				rc, t->want_rc);
-		CU_ASSERT_EQUAL(rc, t->want_rc);
-		if (rc == MT_OK && t->want) {
-			if (strcmp(out, t->want) != 0)
-				fprintf(stderr, "\n  case '%s': '%s', want '%s'\n",
-					t->label, out, t->want);
-			CU_ASSERT_STRING_EQUAL(out, t->want);
-		}
+		test_expect(t->label, rc, t->want_rc, out, t->want);
 	}
 }
 
@@ -144,6 +164,24 @@ static void test_limits(void)
 	CU_ASSERT_EQUAL(domain_pattern_normalise(in, 253, out), MT_OK);
 	memcpy(in + 246, "exampled", 9);	/* 254 */
 	CU_ASSERT_NOT_EQUAL(domain_pattern_normalise(in, 254, out), MT_OK);
+}
+
+/* The length limit applies to the A-label form: a U-label name of 322
+ * octets whose A-label form is 184 is a valid pattern; one whose A-label
+ * form is over 253 is not. */
+static void test_idn_length(void)
+{
+	char in[1200], out[DOMAIN_BUFSZ];
+	size_t n = test_ulabel_name(in, 3);
+
+	CU_ASSERT_EQUAL(n, 322);
+	CU_ASSERT_EQUAL(domain_pattern_normalise(in, n, out), MT_OK);
+	CU_ASSERT_EQUAL(strlen(out), 184);
+	CU_ASSERT_EQUAL(strncmp(out, "xn--tda", 7), 0);
+	CU_ASSERT_EQUAL(domain_normalise(in, n, out), MT_OK);
+	/* five such labels: 5 * 58 + 4 + 7 = 301 octets as A-labels */
+	n = test_ulabel_name(in, 5);
+	CU_ASSERT_EQUAL(domain_pattern_normalise(in, n, out), MT_ETOOBIG);
 }
 
 /* U-labels grow when converted: "*." + a name whose A-label form is
@@ -233,6 +271,7 @@ static CU_TestInfo tests[] = {
 	{ "patterns", test_patterns },
 	{ "length limits", test_limits },
 	{ "U-label growth stays in bounds", test_idn_growth },
+	{ "U-label length after conversion", test_idn_length },
 	{ "RFC 8461 4.1 match", test_match },
 	{ "match after normalisation", test_match_normalised },
 	CU_TEST_INFO_NULL,

@@ -4,6 +4,7 @@
  * U+FFFD, integers at the limits, the output cap and misuse errors.
  */
 #include <CUnit/CUnit.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "json.h"
 #include "mem.h"
 #include "status.h"
+#include "str.h"
 
 static void test_document(void)
 {
@@ -93,74 +95,89 @@ static void test_escapes(void)
 	}
 }
 
-static void test_keys_escaped(void)
+/* Documents written by a function, with the result json_finish() must
+ * give and, when MT_OK, the text. */
+static void w_key_escaped(struct json *j)
 {
-	struct buf b;
-	struct json j;
-
-	buf_init(&b, 4096);
-	json_init(&j, &b);
-	json_object_begin(&j);
-	json_key_bool(&j, "mx\"1\n", true);
-	json_object_end(&j);
-	CU_ASSERT_EQUAL(json_finish(&j), MT_OK);
-	CU_ASSERT_STRING_EQUAL(b.data, "{\"mx\\\"1\\n\":true}");
-	buf_free(&b);
+	json_object_begin(j);
+	json_key_bool(j, "mx\"1\n", true);
+	json_object_end(j);
 }
 
-static void test_ints(void)
+static void w_ints(struct json *j)
 {
-	struct buf b;
-	struct json j;
-
-	buf_init(&b, 4096);
-	json_init(&j, &b);
-	json_array_begin(&j);
-	json_int(&j, 0);
-	json_int(&j, -1);
-	json_int(&j, INT64_MAX);
-	json_int(&j, INT64_MIN);
-	json_array_end(&j);
-	CU_ASSERT_EQUAL(json_finish(&j), MT_OK);
-	CU_ASSERT_STRING_EQUAL(b.data,
-		"[0,-1,9223372036854775807,-9223372036854775808]");
-	buf_free(&b);
+	json_array_begin(j);
+	json_int(j, 0);
+	json_int(j, -1);
+	json_int(j, INT64_MAX);
+	json_int(j, INT64_MIN);
+	json_array_end(j);
 }
 
-static void test_misuse(void)
+static void w_unclosed(struct json *j)
 {
-	struct buf b;
-	struct json j;
+	json_object_begin(j);
+}
 
-	buf_init(&b, 4096);
-	/* unclosed */
-	json_init(&j, &b);
-	json_object_begin(&j);
-	CU_ASSERT_EQUAL(json_finish(&j), MT_EINVAL);
-	/* close without open */
-	buf_reset(&b);
-	json_init(&j, &b);
-	json_array_end(&j);
-	CU_ASSERT_EQUAL(json_finish(&j), MT_EINVAL);
-	/* key outside an object */
-	buf_reset(&b);
-	json_init(&j, &b);
-	json_key(&j, "k");
-	CU_ASSERT_EQUAL(json_finish(&j), MT_EINVAL);
-	/* key without a value */
-	buf_reset(&b);
-	json_init(&j, &b);
-	json_object_begin(&j);
-	json_key(&j, "k");
-	json_object_end(&j);
-	CU_ASSERT_EQUAL(json_finish(&j), MT_EINVAL);
-	/* too deep */
-	buf_reset(&b);
-	json_init(&j, &b);
+static void w_close_unopened(struct json *j)
+{
+	json_array_end(j);
+}
+
+static void w_key_outside(struct json *j)
+{
+	json_key(j, "k");
+}
+
+static void w_key_no_value(struct json *j)
+{
+	json_object_begin(j);
+	json_key(j, "k");
+	json_object_end(j);
+}
+
+static void w_too_deep(struct json *j)
+{
 	for (int i = 0; i <= JSON_DEPTH_MAX; i++)
-		json_array_begin(&j);
-	CU_ASSERT_EQUAL(json_finish(&j), MT_EINVAL);
-	buf_free(&b);
+		json_array_begin(j);
+}
+
+static const struct dcase {
+	const char *label;
+	void (*write)(struct json *j);
+	int want_rc;
+	const char *want;
+} docs[] = {
+	{ "keys escaped", w_key_escaped, MT_OK, "{\"mx\\\"1\\n\":true}" },
+	{ "integers", w_ints, MT_OK,
+	  "[0,-1,9223372036854775807,-9223372036854775808]" },
+	{ "unclosed", w_unclosed, MT_EINVAL, NULL },
+	{ "close without open", w_close_unopened, MT_EINVAL, NULL },
+	{ "key outside an object", w_key_outside, MT_EINVAL, NULL },
+	{ "key without a value", w_key_no_value, MT_EINVAL, NULL },
+	{ "too deep", w_too_deep, MT_EINVAL, NULL },
+};
+
+static void test_docs(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(docs); i++) {
+		struct buf b;
+		struct json j;
+		int rc;
+
+		buf_init(&b, 4096);
+		json_init(&j, &b);
+		docs[i].write(&j);
+		rc = json_finish(&j);
+		if (rc != docs[i].want_rc)
+			fprintf(stderr, "\n  case '%s': rc %d\n", docs[i].label, rc);
+		CU_ASSERT_EQUAL(rc, docs[i].want_rc);
+		if (docs[i].want) {
+			CU_ASSERT_PTR_NOT_NULL_FATAL(b.data);
+			CU_ASSERT_STRING_EQUAL(b.data, docs[i].want);
+		}
+		buf_free(&b);
+	}
 }
 
 /* The output cap and out-of-memory stick as the first error. */
@@ -192,9 +209,7 @@ static void test_cap_and_oom(void)
 static CU_TestInfo tests[] = {
 	{ "document and commas", test_document },
 	{ "string escapes", test_escapes },
-	{ "keys escaped", test_keys_escaped },
-	{ "integers", test_ints },
-	{ "misuse", test_misuse },
+	{ "keys, integers, misuse", test_docs },
 	{ "cap and OOM", test_cap_and_oom },
 	CU_TEST_INFO_NULL,
 };

@@ -10,6 +10,7 @@
 
 #include "cunit_main.h"
 #include "status.h"
+#include "testlib.h"
 #include "txt.h"
 
 #define MAXR 20
@@ -35,6 +36,35 @@ static const struct tcase sts_cases[] = {
 	{ "extension before id", { "v=STSv1; foo=bar; id=7" }, MT_OK, "7", NULL },
 	{ "duplicate id: first wins", { "v=STSv1; id=first; id=second" }, MT_OK,
 	  "first", "W:txt-duplicate-id" },
+	/* §3.1: the record must match the ABNF as a whole, then the first id
+	 * counts; a repeated id outside the grammar makes it invalid */
+	{ "repeated id empty", { "v=STSv1; id=abc; id=" }, MT_EPARSE, NULL,
+	  "E:txt-id-invalid" },
+	{ "repeated id with a space", { "v=STSv1; id=abc; id=a b" }, MT_EPARSE,
+	  NULL, "E:txt-id-invalid" },
+	{ "repeated id with a control byte", { "v=STSv1; id=abc; id=a\x01" },
+	  MT_EPARSE, NULL, "E:txt-id-invalid" },
+	{ "repeated id non-ASCII", { "v=STSv1; id=abc; id=caf\xc3\xa9" },
+	  MT_EPARSE, NULL, "E:txt-id-invalid" },
+	{ "repeated id with '-'", { "v=STSv1; id=abc; id=a-b" }, MT_EPARSE, NULL,
+	  "E:txt-id-invalid" },
+	{ "repeated id 33 characters",
+	  { "v=STSv1; id=abc; id=abcdefghij0123456789ABCDEFGHIJ012" }, MT_EPARSE,
+	  NULL, "E:txt-id-invalid" },
+	{ "id repeated three times", { "v=STSv1; id=a1; id=b2; id=c3;" }, MT_OK,
+	  "a1", "W:txt-duplicate-id" },
+	/* sts-field-delim = *WSP ";" *WSP: white space at the end needs the ';' */
+	{ "trailing space without ';'", { "v=STSv1; id=abc " }, MT_EPARSE, NULL,
+	  "E:txt-trailing-whitespace" },
+	{ "trailing tab without ';'", { "v=STSv1; id=abc\t" }, MT_EPARSE, NULL,
+	  "E:txt-trailing-whitespace" },
+	{ "trailing space after an extension", { "v=STSv1; id=abc; x=y  " },
+	  MT_EPARSE, NULL, "E:txt-trailing-whitespace" },
+	{ "space before the final ';'", { "v=STSv1; id=abc ;" }, MT_OK, "abc",
+	  NULL },
+	{ "space after the final ';'", { "v=STSv1; id=abc;\t " }, MT_OK, "abc",
+	  NULL },
+	{ "version then a space", { "v=STSv1 " }, MT_EPARSE, NULL, NULL },
 	{ "other records discarded", { "v=spf1 -all", "v=STSv1; id=x1", "hello" },
 	  MT_OK, "x1", "W:txt-discarded" },
 	{ "id 33 characters", { "v=STSv1; id=abcdefghij0123456789ABCDEFGHIJ012" },
@@ -111,6 +141,14 @@ static const struct tcase rpt_cases[] = {
 	  MT_OK, "mailto:a@example.com", "W:txt-discarded" },
 	{ "duplicate rua: first wins", { "v=TLSRPTv1; rua=mailto:a@example.com; rua=mailto:b@example.com" },
 	  MT_OK, "mailto:a@example.com", "W:tlsrpt-duplicate-rua" },
+	{ "repeated rua invalid", { "v=TLSRPTv1; rua=mailto:a@example.com; rua=http://r.example/" },
+	  MT_EPARSE, NULL, "E:tlsrpt-scheme" },
+	{ "repeated rua empty", { "v=TLSRPTv1; rua=mailto:a@example.com; rua=" },
+	  MT_EPARSE, NULL, "E:tlsrpt-uri-invalid" },
+	{ "trailing space without ';'", { "v=TLSRPTv1; rua=mailto:a@example.com " },
+	  MT_EPARSE, NULL, "E:txt-trailing-whitespace" },
+	{ "space before the final ';'", { "v=TLSRPTv1; rua=mailto:a@example.com ;" },
+	  MT_OK, "mailto:a@example.com", NULL },
 	{ "http scheme", { "v=TLSRPTv1; rua=http://r.example.com/" }, MT_EPARSE,
 	  NULL, "E:tlsrpt-scheme" },
 	{ "no scheme", { "v=TLSRPTv1; rua=reports@example.com" }, MT_EPARSE, NULL,
@@ -147,41 +185,6 @@ static const struct tcase rpt_cases[] = {
 	{ NULL, { NULL }, 0, NULL, NULL },
 };
 
-static int has_code(const struct diag_list *d, const char *spec, size_t n)
-{
-	int sev = -1;
-
-	if (n > 2 && spec[1] == ':') {
-		sev = spec[0] == 'E' ? DIAG_ERROR : DIAG_WARNING;
-		spec += 2;
-		n -= 2;
-	}
-	for (size_t i = 0; i < d->n; i++)
-		if (strlen(d->v[i].code) == n && memcmp(d->v[i].code, spec, n) == 0 &&
-		    (sev < 0 || (int)d->v[i].sev == sev))
-			return 1;
-	return 0;
-}
-
-static void check_codes(const char *label, const struct diag_list *d,
-			const char *codes)
-{
-	while (codes && *codes) {
-		const char *e = strchr(codes, ',');
-		size_t n = e ? (size_t)(e - codes) : strlen(codes);
-
-		if (!has_code(d, codes, n)) {
-			fprintf(stderr, "\n  case '%s': finding %.*s missing; got:",
-				label, (int)n, codes);
-			for (size_t i = 0; i < d->n; i++)
-				fprintf(stderr, " %s", d->v[i].code);
-			fprintf(stderr, "\n");
-		}
-		CU_ASSERT(has_code(d, codes, n));
-		codes = e ? e + 1 : NULL;
-	}
-}
-
 static size_t setup(const struct tcase *t, size_t *lens)
 {
 	size_t n = 0;
@@ -193,69 +196,62 @@ static size_t setup(const struct tcase *t, size_t *lens)
 	return n;
 }
 
-static void test_sts(void)
+/* Run one table: kind 0 the _mta-sts selection (got: the id), 1 the
+ * _smtp._tls one (got: the rua URIs joined by ' '). */
+static int select_rec(int kind, const struct tcase *t, const size_t *lens,
+		      size_t n, struct diag_list *d, char *got, size_t gotsz)
 {
-	for (const struct tcase *t = sts_cases; t->label; t++) {
+	struct sts_txt sts;
+	struct tlsrpt_txt rpt;
+	size_t off = 0;
+	int rc;
+
+	got[0] = '\0';
+	if (kind == 0) {
+		rc = txt_sts_select(t->recs, lens, n, &sts, d);
+		snprintf(got, gotsz, "%s", sts.id);
+		return rc;
+	}
+	rc = txt_tlsrpt_select(t->recs, lens, n, &rpt, d);
+	for (size_t i = 0; i < rpt.n_rua; i++)
+		off += (size_t)snprintf(got + off, gotsz - off, "%s%s",
+				       i ? " " : "", rpt.rua[i].uri);
+	return rc;
+}
+
+static void run_table(int kind, const struct tcase *t)
+{
+	for (; t->label; t++) {
 		size_t lens[4], n = setup(t, lens);
-		struct sts_txt out;
 		struct diag_list d;
+		char got[2048];
 		int rc;
 
 		diag_init(&d);
-		rc = txt_sts_select(t->recs, lens, n, &out, &d);
-		if (rc != t->want_rc)
-			fprintf(stderr, "\n  case '%s': rc %d, want %d\n", t->label,
-				rc, t->want_rc);
-		CU_ASSERT_EQUAL(rc, t->want_rc);
-		if (rc == MT_OK && t->want) {
-			CU_ASSERT_STRING_EQUAL(out.id, t->want);
+		rc = select_rec(kind, t, lens, n, &d, got, sizeof(got));
+		test_expect(t->label, rc, t->want_rc, got, t->want);
+		if (rc == MT_OK)
 			CU_ASSERT_EQUAL(d.n_err, 0);
-		}
 		if (rc != MT_OK) {
-			CU_ASSERT_STRING_EQUAL(out.id, "");
+			/* nothing is left in *out */
+			CU_ASSERT_STRING_EQUAL(got, "");
 			CU_ASSERT(d.n_err > 0);
 		}
-		check_codes(t->label, &d, t->codes);
-		CU_ASSERT_EQUAL(txt_sts_select(t->recs, lens, n, &out, NULL), rc);
+		test_check_codes(t->label, &d, t->codes);
+		CU_ASSERT_EQUAL(select_rec(kind, t, lens, n, NULL, got, sizeof(got)),
+				rc);
 		diag_free(&d);
 	}
 }
 
+static void test_sts(void)
+{
+	run_table(0, sts_cases);
+}
+
 static void test_tlsrpt(void)
 {
-	for (const struct tcase *t = rpt_cases; t->label; t++) {
-		size_t lens[4], n = setup(t, lens);
-		struct tlsrpt_txt out;
-		struct diag_list d;
-		int rc;
-
-		diag_init(&d);
-		rc = txt_tlsrpt_select(t->recs, lens, n, &out, &d);
-		if (rc != t->want_rc)
-			fprintf(stderr, "\n  case '%s': rc %d, want %d\n", t->label,
-				rc, t->want_rc);
-		CU_ASSERT_EQUAL(rc, t->want_rc);
-		if (rc == MT_OK && t->want) {
-			char joined[2048] = "";
-			size_t off = 0;
-
-			for (size_t i = 0; i < out.n_rua; i++)
-				off += (size_t)snprintf(joined + off, sizeof(joined) - off,
-						       "%s%s", i ? " " : "",
-						       out.rua[i].uri);
-			if (strcmp(joined, t->want) != 0)
-				fprintf(stderr, "\n  case '%s': '%s'\n", t->label, joined);
-			CU_ASSERT_STRING_EQUAL(joined, t->want);
-			CU_ASSERT_EQUAL(d.n_err, 0);
-		}
-		if (rc != MT_OK) {
-			CU_ASSERT_EQUAL(out.n_rua, 0);
-			CU_ASSERT(d.n_err > 0);
-		}
-		check_codes(t->label, &d, t->codes);
-		CU_ASSERT_EQUAL(txt_tlsrpt_select(t->recs, lens, n, &out, NULL), rc);
-		diag_free(&d);
-	}
+	run_table(1, rpt_cases);
 }
 
 static void test_schemes(void)
@@ -283,7 +279,7 @@ static void test_nul(void)
 
 	diag_init(&d);
 	CU_ASSERT_EQUAL(txt_sts_select(&ra, &la, 1, &s, &d), MT_EPARSE);
-	CU_ASSERT_TRUE(has_code(&d, "E:txt-nul", 9));
+	CU_ASSERT_TRUE(test_has_code(&d, "E:txt-nul", 9));
 	CU_ASSERT_EQUAL(txt_tlsrpt_select(&rb, &lb, 1, &t, &d), MT_EPARSE);
 	diag_free(&d);
 }
@@ -317,7 +313,7 @@ static void test_many_rua(void)
 	CU_ASSERT_EQUAL(txt_tlsrpt_select(&r, &len, 1, &t, &d), MT_OK);
 	CU_ASSERT_EQUAL(t.n_rua, TXT_RUA_MAX);
 	CU_ASSERT_STRING_EQUAL(t.rua[0].uri, "mailto:r0@example.com");
-	CU_ASSERT_TRUE(has_code(&d, "W:tlsrpt-rua-many", 17));
+	CU_ASSERT_TRUE(test_has_code(&d, "W:tlsrpt-rua-many", 17));
 	diag_free(&d);
 }
 
