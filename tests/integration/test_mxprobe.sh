@@ -172,7 +172,7 @@ check_match "policy host certificate ending in 5 days: the warning" \
 	"$(echo "$out" | grep fetch-cert-expiring)"
 
 echo "== the outdated-policy pitfall"
-m query outdated.test >/dev/null
+m query --store outdated.test >/dev/null
 check "the policy as cached: no finding" "exit=0" "$(mx outdated.test --no-mx-probe)"
 set_policy outdated.test "$(printf 'version: STSv1\nmode: testing\nmx: ok.probe.test\nmx: *.other.test\nmax_age: 604800\n')"
 mx outdated.test --no-mx-probe >/dev/null
@@ -237,8 +237,9 @@ mkdir -p "$TW/textfile"
 printf '# monitored\np-ok.test\np-split.test   # two addresses\n' > "$TW/domains"
 sed -n '/^```sh$/,/^```$/p' "$SRC/docs/monitoring.md" | sed '1d;$d' |
 	sed -e "s|/var/lib/prometheus/node-exporter|$TW/textfile|; s|/etc/mtasts/monitor-domains|$TW/domains|" \
-	    -e 's|^mtasts |"$MTASTS" -c "$CONF" |' > "$TW/mtasts-monitor"
-check "the recipe's script found" 1 "$(grep -c 'check --prometheus' "$TW/mtasts-monitor")"
+	    -E -e 's/(^|[[:space:]])mtasts (check|cache) /\1"$MTASTS" -c "$CONF" \2 /' > "$TW/mtasts-monitor"
+check "the recipe's script found, both commands" 2 \
+	"$(grep -c '"$MTASTS" -c "$CONF" \(check\|cache\) --prometheus' "$TW/mtasts-monitor")"
 wx env MTASTS="$MTASTS" CONF="$CONF" sh "$TW/mtasts-monitor"
 check "the recipe: exit 0 with findings to publish" 0 "$?"
 check "the recipe: two files, nothing left half-written" "mtasts-cache.prom mtasts-check.prom" \
