@@ -25,11 +25,12 @@ BUILD="build-essential meson ninja-build pkg-config
   libgnutls28-dev libunbound-dev libevent-dev libcurl4-gnutls-dev libidn2-dev
   zlib1g-dev libcunit1-dev dns-root-data exim4-dev debhelper"
 # The test world (unbound, nginx, Exim, swaks, tinyproxy, the PKI tools),
-# the sanitizer and fuzzer toolchain, valgrind, and the package checks.
+# the sanitizer and fuzzer toolchain, valgrind, the package checks, openssl
+# (the Exim suites' DKIM key).
 TEST="clang libclang-rt-14-dev llvm valgrind clang-format
   exim4-daemon-heavy swaks unbound nginx gnutls-bin curl dnsutils ldnsutils
   tinyproxy-bin dns-root-data ca-certificates iproute2 procps python3
-  util-linux lintian systemd man-db"
+  util-linux lintian systemd man-db openssl"
 
 print=0
 if [ "${1:-}" = "--print" ]; then

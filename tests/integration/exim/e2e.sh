@@ -190,6 +190,89 @@ sleep 0.3
 check "enforced message not carried by the unverified connection" \
 	"0 0" "$(grep -c " $id1 => " "$LOG") $(inbox "$r1" 127.0.0.12)"
 
+echo "== batching and connection reuse on the enforce transport"
+# r-canon1 and r-canon2: the same policy (mx: mx6.example.test), MX mx6.
+# r-alias: MX mxa.example.test, a CNAME of mx6, and a policy naming mxa;
+# mx6's certificate names mx6 only, so r-alias mail must never travel in a
+# session verified for mx6 (RFC 8461 §4.2: the certificate must match the
+# MX name).  unsafe.conf is the shipped configuration without the batching
+# key, the SNI rule and hosts_nopass_tls: it shows that each scenario
+# below would leak without them.
+rpt() { cat "$E"/reports/* 2>/dev/null | grep -cP "^[0-9]+\t$1\tsts\t1\t$2\t" || true; }
+msg_conns() { grep -c "SMTP connection from \[127.0.0.1\] I=\[127.0.0.17\]:25 (TCP" "$RLOG" || true; }
+s1=$(rpt r-canon1.test success) s2=$(rpt r-canon2.test success) c17=$(msg_conns)
+next_rcpt r-canon1.test; ra=$r; next_rcpt r-canon1.test; rb=$r
+next_rcpt r-canon2.test; rc=$r; next_rcpt r-alias.test; rd=$r
+rm -f "$E"/send/spool/db/retry*
+printf 'Subject: batch\n\nbody\n' | wx exim4 -C "$E/send.conf" -odf \
+	-f s@sender.test "$ra" "$rb" "$rc" "$rd" >/dev/null 2>&1
+id=$(grep -E " <= s@sender.test .* for $ra " "$LOG" | tail -1 | cut -d' ' -f3)
+ids=$(sed -n "s/.*<= s@sender.test .* I=\[127.0.0.17\]:25 .* id=E$id@sender.test for \(.*\)\$/\1/p" "$RLOG" | tr ' ' '\n' | sort | tr '\n' ' ')
+want=$(printf '%s\n' "$ra" "$rb" "$rc" | sort | tr '\n' ' ')
+check "same policy, canonical MX: one transaction for both domains" "$want" "$ids"
+check_match "aliased MX: not in that transaction, deferred" \
+	"^== $rd R=mtasts_dnslookup T=mtasts_smtp_enforce defer \(-37\) H=mx6.example.test" \
+	"$(grep " $id == $rd " "$LOG" | tail -1 | cut -d' ' -f4-)"
+check "aliased MX: nothing delivered" 0 "$(inbox "$rd" 127.0.0.17)"
+check "TLS-RPT: the shared session counts once for each domain" \
+	"$((s1 + 1)) $((s2 + 1))" "$(rpt r-canon1.test success) $(rpt r-canon2.test success)"
+check "TLS-RPT: the aliased domain's failure recorded" 1 \
+	"$(rpt r-alias.test certificate-host-mismatch)"
+check "one connection for the transaction, one for the aliased MX" \
+	$((c17 + 2)) "$(msg_conns)"
+
+# One message per domain queued, then a two-pass queue run: the session
+# opened for the first is handed over to the next ones waiting for mx6.
+queue() { printf 'Subject: q\n\nbody\n' | wx exim4 -C "$1" -odq -f s@sender.test "$2" >/dev/null 2>&1; }
+for conf in "$E/send.conf" "$E/unsafe.conf"; do
+	lg=$LOG
+	[ "$conf" = "$E/unsafe.conf" ] && lg=$E/unsafe/log/mainlog
+	rm -f "$E"/send/spool/db/retry* "$E"/unsafe/spool/db/retry*
+	next_rcpt r-canon1.test; qa=$r; queue "$conf" "$qa"
+	next_rcpt r-alias.test; qd=$r; queue "$conf" "$qd"
+	next_rcpt r-canon2.test; qc=$r; queue "$conf" "$qc"
+	next_rcpt r-canon1.test; qb=$r; queue "$conf" "$qb"
+	wx exim4 -C "$conf" -qqf >/dev/null 2>&1
+	# a handed-over session is delivered by processes -qqf does not wait for
+	for _ in $(seq 1 300); do
+		[ "$(grep -cE " (=>|==) ($qa|$qb|$qc|$qd) " "$lg")" -ge 4 ] && break
+		sleep 0.05
+	done
+	if [ "$conf" = "$E/send.conf" ]; then
+		# (a continued delivery logs CV=no: the verified session
+		# belongs to the process that opened it)
+		n=$(grep -cE " => ($qa|$qb|$qc) .*H=mx6.example.test \[127.0.0.17\]:25\* " "$lg")
+		check "-qqf: the canonical domains share one session (2 of 3 continued)" 2 "$n"
+		check "-qqf: aliased MX never delivered" "0 0" \
+			"$(grep -c " => $qd " "$lg") $(inbox "$qd" 127.0.0.17)"
+		check_match "-qqf: aliased MX deferred on its own verification" \
+			"defer \(-37\) H=mx6.example.test \[127.0.0.17\]:25: TLS session: \(certificate verification failed\)" \
+			"$(grep " == $qd " "$lg" | tail -1)"
+	else
+		check_match "control, unsafe configuration: -qqf hands the session to the aliased MX" \
+			"^=> $qd .*H=mx6.example.test \[127.0.0.17\]:25\* " \
+			"$(grep " => $qd " "$lg" | tail -1 | cut -d' ' -f4-)"
+		next_rcpt r-canon1.test; ua=$r; next_rcpt r-alias.test; ud=$r
+		rm -f "$E"/unsafe/spool/db/retry*
+		printf 'Subject: batch\n\nbody\n' | wx exim4 -C "$conf" -odf \
+			-f s@sender.test "$ua" "$ud" >/dev/null 2>&1
+		check_match "control, unsafe configuration: the aliased MX joins the other domain's transaction" \
+			"^-> $ud .*H=mx6.example.test" "$(grep " -> $ud " "$lg" | tail -1 | cut -d' ' -f4-)"
+	fi
+done
+wx exim4 -C "$E/unsafe.conf" -Mrm $(wx exim4 -C "$E/unsafe.conf" -bpru | awk '/^ *[0-9]/{print $3}') >/dev/null 2>&1
+wx exim4 -C "$E/send.conf" -Mrm $(wx exim4 -C "$E/send.conf" -bpru | awk '/^ *[0-9]/{print $3}') >/dev/null 2>&1
+
+echo "== Debian's safeguard: MX on an ignored address"
+c201=$(conns 127.0.0.201)
+next_rcpt s-loop.test; v=$(result "$(send "$r")")
+check_match "no policy, only MX on an ignored address: unroutable, as Debian's router" \
+	"^\*\* $r: all relevant MX records point to non-existent hosts" "$v"
+next_rcpt s-loopenf.test; v=$(result "$(send "$r")")
+check_match "enforced, preferred MX on loopback: the next MX is used" \
+	"^=> $r .*T=mtasts_smtp_enforce H=mx1.example.test .*CV=yes" "$v"
+check "the ignored address was never contacted" "$c201" "$(conns 127.0.0.201)"
+
 echo "== parallel: 40 messages through the daemon"
 declare -A want
 ids=()

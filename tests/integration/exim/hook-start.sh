@@ -18,7 +18,7 @@ EXIM=$(command -v exim4 || command -v exim)
 nsx() { ip netns exec "$NS" "$@"; }
 
 mkdir -p "$E"/certs "$E"/cache "$E"/reports "$E"/recv/{spool,log,mail} \
-	"$E"/send/{spool,log} "$E"/broken/{spool,log}
+	"$E"/send/{spool,log} "$E"/broken/{spool,log} "$E"/unsafe/{spool,log}
 
 # certificate per receiving address
 cert() {	# IP NAME
@@ -31,6 +31,9 @@ cert 127.0.0.13 mx-untrusted
 cert 127.0.0.14 mx-good
 cert 127.0.0.15 mx-good
 cert 127.0.0.16 mx-expired
+"$WORLD_DIR/mkcerts.sh" leaf "$TW/certs" mx-six ca mx6.example.test >/dev/null
+cert 127.0.0.17 mx-six
+cert 127.0.0.201 mx-good
 chown root:"$EXIM_USER" "$E"/certs/*
 chmod 640 "$E"/certs/*
 
@@ -50,9 +53,20 @@ sed -e 's/^\(  driver = dnslookup\)$/\1\n  self = send/' \
 	"$MTASTS_SRC/exim-config/mtasts-routers.conf" > "$E/mtasts-routers.conf"
 sed -e 's/^\(  driver = smtp\)$/\1\n  allow_localhost/' \
 	"$MTASTS_SRC/exim-config/mtasts-transports.conf" > "$E/mtasts-transports.conf"
+cp "$MTASTS_SRC/exim-config/mtasts-acl.conf" "$E/mtasts-acl.conf"
+# unsafe.conf: the same without the batching key (headers_remove), the SNI
+# rule and hosts_nopass_tls; e2e.sh shows what they prevent.
+sub "$HERE/send.conf.in" "$E/unsafe.conf" unsafe "$E/mtasts.conf"
+sed -i 's/^daemon_smtp_ports = .*/daemon_smtp_ports = 2527/; s#/mtasts-\(routers\|transports\)\.conf$#/unsafe-\1.conf#' \
+	"$E/unsafe.conf"
+sed -e '/^  headers_remove = ${if eq{$address_data}/,+1d' \
+	"$E/mtasts-routers.conf" > "$E/unsafe-routers.conf"
+sed -e '/^  hosts_nopass_tls = /,+2d' \
+	-e 's/^  tls_sni = ${if MTASTS_HOST_IN_POLICY {$host}}$/  tls_sni = $host/' \
+	"$E/mtasts-transports.conf" > "$E/unsafe-transports.conf"
 chmod 644 "$E"/*.conf
 
-chown -R "$EXIM_USER:$EXIM_USER" "$E/recv" "$E/send" "$E/broken" "$E/cache" \
+chown -R "$EXIM_USER:$EXIM_USER" "$E/recv" "$E/send" "$E/broken" "$E/unsafe" "$E/cache" \
 	"$E/reports"
 chmod 700 "$E/cache" "$E/reports"
 
