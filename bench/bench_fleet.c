@@ -124,7 +124,8 @@ int main(int argc, char **argv)
 		for (unsigned h = 0; h < hosts; h++) {
 			double t0 = now_ns();
 
-			if (fleet_open(&f, &cfg[h], err, sizeof(err)) != MT_OK) {
+			if (fleet_open(&f, &cfg[h], err, sizeof(err)) !=
+			    MT_OK) {
 				fprintf(stderr, "store: %s\n", err);
 				goto out;
 			}
