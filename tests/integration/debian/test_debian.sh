@@ -229,14 +229,15 @@ so=$(sed -n 's/^MTASTS_SO *= *//p' /etc/exim4/conf.d/main/*mtasts* 2>/dev/null |
 check "the fragments' default MTASTS_SO is the installed module" "$MODULE" "$so"
 check "the unsplit recipe with the examples" yes \
 	"$([ -f /usr/share/doc/mtasts/examples/unsplit.sed ] && echo yes)"
-for u in mtasts-refresh.service mtasts-refresh.timer mtasts-report.service mtasts-report.timer; do
+UNITS="mtasts-refresh.service mtasts-refresh.timer mtasts-report.service mtasts-report.timer mtasts-report-push.service mtasts-report-push.timer"
+for u in $UNITS; do
 	check "unit /lib/systemd/system/$u" yes "$([ -f "/lib/systemd/system/$u" ] && echo yes)"
 done
 check "state directory: Debian-exim, 0700" "Debian-exim Debian-exim 700" \
 	"$(stat -c '%U %G %a' /var/lib/mtasts 2>&1)"
 check "reports directory: Debian-exim, 0700" "Debian-exim Debian-exim 700" \
 	"$(stat -c '%U %G %a' /var/lib/mtasts/reports 2>&1)"
-check "the timers are enabled" "mtasts-refresh.timer mtasts-report.timer" \
+check "the timers are enabled" "mtasts-refresh.timer mtasts-report-push.timer mtasts-report.timer" \
 	"$(ls "$TIMERS_WANTS" 2>/dev/null | grep mtasts | tr '\n' ' ' | sed 's/ $//')"
 check "docs: INSTALL.md" yes "$([ -f /usr/share/doc/mtasts/INSTALL.md ] && echo yes)"
 
@@ -262,15 +263,14 @@ check "exim_debian on the installed package: passes" 0 "$rc"
 
 # =============================== units ======================================
 step "units"
-out=$(cd / && systemd-analyze verify /lib/systemd/system/mtasts-refresh.service \
-	/lib/systemd/system/mtasts-refresh.timer /lib/systemd/system/mtasts-report.service \
-	/lib/systemd/system/mtasts-report.timer 2>&1); rc=$?
+# shellcheck disable=SC2046
+out=$(cd / && systemd-analyze verify $(for u in $UNITS; do echo "/lib/systemd/system/$u"; done) 2>&1); rc=$?
 [ -n "$out" ] && echo "$out" | sed 's/^/   | /'
-check "systemd-analyze verify: the four units" "0 " "$rc $out"
+check "systemd-analyze verify: the six units" "0 " "$rc $out"
 unit_key() {	# UNIT KEY: the value (the last one)
 	sed -n "s/^$2=//p" "/lib/systemd/system/$1" | tail -1
 }
-for s in mtasts-refresh.service mtasts-report.service; do
+for s in mtasts-refresh.service mtasts-report.service mtasts-report-push.service; do
 	check "$s: the Exim user" "Debian-exim Debian-exim" "$(unit_key $s User) $(unit_key $s Group)"
 	check "$s: hardened" "yes strict yes yes " \
 		"$(unit_key $s NoNewPrivileges) $(unit_key $s ProtectSystem) $(unit_key $s PrivateTmp) $(unit_key $s ProtectHome) $(unit_key $s CapabilityBoundingSet)"
@@ -279,6 +279,8 @@ check "report service: may write the state and Exim's spool and logs only" \
 	"/var/lib/mtasts /var/spool/exim4 /var/log/exim4" "$(unit_key mtasts-report.service ReadWritePaths)"
 check "refresh service: may write the state only" "/var/lib/mtasts" \
 	"$(unit_key mtasts-refresh.service ReadWritePaths)"
+check "push service: may write the state only" "/var/lib/mtasts" \
+	"$(unit_key mtasts-report-push.service ReadWritePaths)"
 
 # ==================== conffiles: a changed file is kept ======================
 step "a changed configuration file"
@@ -361,6 +363,10 @@ MTASTS_FAKE_TIME=$Y wx runuser -u Debian-exim -- "$RECORD" "$MODULE" "$CONF" \
 check "results recorded by the installed module, as Debian-exim" "Debian-exim" \
 	"$(stat -c %U "/var/lib/mtasts/reports/results-$YDAY.tsv" 2>&1)"
 
+# the push timer's command with the default store: nothing to push, exit 0
+out=$(as_unit mtasts-report-push.service "$T0" 2>&1); rc=$?
+check "push service's command, report_store local: exit 0" 0 "$rc"
+check_match "... and says there is nothing to push" "nothing to push" "$out"
 out=$(as_unit mtasts-report.service "$T0" 2>&1); rc=$?
 echo "$out" | sed 's/^/   | /'
 check "report service's command: exit 0" 0 "$rc"
