@@ -21,7 +21,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../../.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "debian.sh: needs root (network namespace, ports 25/53/443)"; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP debian.sh: needs root (network namespaces; CI runs it as root)"; exit 77; }
 [ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: debian.sh MTASTS_SO CONFD_SRC [UNSPLIT_SED]" >&2; exit 2; }
 MTASTS_SO=$(readlink -f "$1")
 CONFD_SRC=$(readlink -f "$2")

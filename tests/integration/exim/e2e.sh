@@ -10,7 +10,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../../.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "e2e.sh: needs root (network namespace, ports 25/53/443)"; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP e2e.sh: needs root (network namespaces; CI runs it as root)"; exit 77; }
 [ $# -eq 2 ] || { echo "usage: e2e.sh MTASTS_SO DLOPEN_HOST" >&2; exit 2; }
 MTASTS_SO=$(readlink -f "$1")
 DLOPEN_HOST=$(readlink -f "$2")
