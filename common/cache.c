@@ -2307,36 +2307,33 @@ int cache_note_failure(struct cache *c, const char *domain, const char *id,
 	return rc;
 }
 
-int cache_lease(struct cache *c, const char *domain, int64_t now,
-		int64_t deadline)
+/* The operations that need only the domain and a time. */
+static int simple_op(struct cache *c, const char *domain, enum op op,
+		     int64_t now, int64_t deadline)
 {
 	struct op_args a;
 
 	memset(&a, 0, sizeof(a));
-	a.op = OP_LEASE;
+	a.op = op;
 	a.now = now;
 	a.deadline = deadline;
 	return run_op(c, domain, &a);
 }
 
+int cache_lease(struct cache *c, const char *domain, int64_t now,
+		int64_t deadline)
+{
+	return simple_op(c, domain, OP_LEASE, now, deadline);
+}
+
 int cache_unlease(struct cache *c, const char *domain)
 {
-	struct op_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.op = OP_UNLEASE;
-	a.now = clock_now();
-	return run_op(c, domain, &a);
+	return simple_op(c, domain, OP_UNLEASE, clock_now(), 0);
 }
 
 int cache_delete(struct cache *c, const char *domain)
 {
-	struct op_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.op = OP_DELETE;
-	a.now = clock_now();
-	return run_op(c, domain, &a);
+	return simple_op(c, domain, OP_DELETE, clock_now(), 0);
 }
 
 int cache_flush(struct cache *c)
