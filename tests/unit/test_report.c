@@ -1,5 +1,9 @@
-/* test_report.c - the TLS-RPT report's identity: submitter and report-id. */
+/* test_report.c - the TLS-RPT report's identity: submitter and report-id;
+ * the policy types of recorded results in the report. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "cunit_main.h"
@@ -45,9 +49,73 @@ static void t_report_id(void)
 				  sizeof(small)), MT_ETOOBIG);
 }
 
+/* Results recorded under "sts", "tlsa" (a DANE session: the policy
+ * domain is the MX host, RFC 8460 §3) and "no-policy-found" come back as
+ * those policy types (§4.4), each with its own counts. */
+static void t_policy_types(void)
+{
+	static const struct {
+		const char *domain, *type, *id;
+		enum report_result res;
+	} recs[] = {
+		{ "mx.example.net", "tlsa", "", RESULT_SUCCESS },
+		{ "mx.example.net", "tlsa", "", RESULT_SUCCESS },
+		{ "mx.example.net", "tlsa", "", RESULT_DNSSEC_INVALID },
+		{ "example.net", "sts", "id1", RESULT_VALIDATION_FAILURE },
+		{ "example.org", "no-policy-found", "", RESULT_SUCCESS },
+	};
+	char dir[] = "/tmp/mtasts-test-report-XXXXXX", path[400];
+	struct config cfg;
+	struct buf js;
+	const int64_t day = 1795824000;	/* 2026-11-28 */
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	config_defaults(&cfg);
+	snprintf(cfg.report_dir, sizeof(cfg.report_dir), "%s", dir);
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		struct report_rec r;
+
+		memset(&r, 0, sizeof(r));
+		r.when = day + 60;
+		snprintf(r.domain, sizeof(r.domain), "%s", recs[i].domain);
+		snprintf(r.policy_type, sizeof(r.policy_type), "%s",
+			 recs[i].type);
+		snprintf(r.policy_id, sizeof(r.policy_id), "%s", recs[i].id);
+		snprintf(r.mx_host, sizeof(r.mx_host), "mx.example.net");
+		r.result = recs[i].res;
+		CU_ASSERT_EQUAL(report_record(&cfg, &r), MT_OK);
+	}
+	buf_init(&js, 1 << 20);
+	CU_ASSERT_EQUAL(report_build_json(&cfg, "mx.example.net", day, NULL,
+					  &js), MT_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data, "\"policy-type\":\"tlsa\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data,
+				      "\"total-successful-session-count\":2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data,
+				      "\"result-type\":\"dnssec-invalid\""));
+	CU_ASSERT_PTR_NULL(strstr(js.data, "no-policy-found"));
+	buf_free(&js);
+	buf_init(&js, 1 << 20);
+	CU_ASSERT_EQUAL(report_build_json(&cfg, "example.net", day, NULL,
+					  &js), MT_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data, "\"policy-type\":\"sts\""));
+	CU_ASSERT_PTR_NULL(strstr(js.data, "tlsa"));
+	buf_free(&js);
+	buf_init(&js, 1 << 20);
+	CU_ASSERT_EQUAL(report_build_json(&cfg, "example.org", day, NULL,
+					  &js), MT_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data,
+				      "\"policy-type\":\"no-policy-found\""));
+	buf_free(&js);
+	CU_ASSERT_EQUAL(report_day_path(&cfg, day, path, sizeof(path)), MT_OK);
+	unlink(path);
+	rmdir(dir);
+}
+
 static CU_TestInfo tests[] = {
 	{ "submitter", t_submitter },
 	{ "report-id", t_report_id },
+	{ "policy types", t_policy_types },
 	CU_TEST_INFO_NULL,
 };
 
