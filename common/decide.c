@@ -9,7 +9,7 @@
  *                                    usable = secure TLSA for an MX named by
  *                                    a secure MX RRset (RFC 7672 §2.2.1)
  *   DANE failed                   -> refuse-mx: the TLSA lookup of such a
- *                                    host failed (RFC 7672 §2.2), whatever
+ *                                    host failed (RFC 7672 §2.1.2), whatever
  *                                    the mode: a report-only policy never
  *                                    overrides a failing DANE (§2)
  *   testing                       -> report-only (deliver, record failures)

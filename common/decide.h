@@ -25,7 +25,7 @@ enum dane_state {
 	DANE_USABLE = 1,   /* DNSSEC-validated TLSA and the host MTA does DANE */
 	DANE_FAILED = 2,   /* the host MTA does DANE and the TLSA lookup of a
 			    * host named by a secure MX RRset failed (bogus,
-			    * SERVFAIL, timeout): RFC 7672 §2.2, DANE itself
+			    * SERVFAIL, timeout): RFC 7672 §2.1.2, DANE itself
 			    * makes the host unusable */
 };
 
@@ -42,7 +42,7 @@ enum verdict decide(bool have_policy, enum policy_mode mode, const char *mx,
  * itself secure and lists it; otherwise whoever forged the MX answer chose
  * the host and signed its TLSA.  tlsa_failed: the TLSA lookup failed (not
  * NXDOMAIN or NODATA); for a host of a secure MX RRset that is
- * DANE_FAILED (RFC 7672 §2.2: never a fallback to other authentication). */
+ * DANE_FAILED (RFC 7672 §2.1.2: never a fallback to other authentication). */
 enum dane_state dane_state_of(bool mx_secure, bool mx_listed, bool tlsa_secure,
 			      size_t n_tlsa, bool tlsa_failed);
 

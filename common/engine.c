@@ -597,7 +597,7 @@ int engine_decide(struct engine *e, const char *domain,
 		 * (RFC 7672 §2.2.1).  The MX RRset must be secure and list
 		 * this host.  A TLSA lookup that failed (bogus, SERVFAIL,
 		 * timeout: not a proven NXDOMAIN or NODATA) leaves such a
-		 * host unusable (RFC 7672 §2.2). */
+		 * host unusable (RFC 7672 §2.1.2, §2.2.3). */
 		if (d && dns_tlsa(d, mx, 25, &tl) == MT_OK) {
 			usable = tl.status == DNS_ANSWER &&
 				 tl.sec == DNS_SEC_SECURE && tl.n > 0;

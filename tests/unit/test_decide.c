@@ -2,7 +2,7 @@
  * test_decide.c - the verdict table of design.md: (policy, mode, MX, DANE)
  * -> verdict and reason.  RFC 8461 §4.1 (MX matching), §5 (testing vs
  * enforce), §2 (DANE is never overridden; it does not lift an enforced
- * policy's MX filter either: docs/conformance.md), RFC 7672 §2.2 (a failed
+ * policy's MX filter either: docs/conformance.md), RFC 7672 §2.1.2 (a failed
  * TLSA lookup makes the host unusable).  Table-driven.
  */
 #include <CUnit/CUnit.h>
@@ -168,7 +168,7 @@ static const struct dane_case dane_cases[] = {
 	{ "secure MX, insecure TLSA", true, true, false, 1, false, DANE_NONE },
 	{ "secure MX, no TLSA", true, true, true, 0, false, DANE_NONE },
 	{ "nothing secure", false, false, false, 0, false, DANE_NONE },
-	/* RFC 7672 §2.2: a failed TLSA lookup (bogus, SERVFAIL) of a host
+	/* RFC 7672 §2.1.2: a failed TLSA lookup (bogus, SERVFAIL) of a host
 	 * that a secure MX RRset names: the host is unusable */
 	{ "secure MX, listed, TLSA lookup failed", true, true, false, 0, true,
 	  DANE_FAILED },
