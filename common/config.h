@@ -41,6 +41,11 @@ struct config {
 					 * re-checks TXT ids falling due
 					 * before its next run; 0 = never */
 	int64_t lease_time;		/* seconds a fetch lease is held */
+	int64_t mx_probe_timeout_ms;	/* mtasts check: one MX address's
+					 * whole SMTP + TLS session */
+	int64_t cert_expiry_warning;	/* mtasts check: warn when a
+					 * certificate ends within this many
+					 * seconds */
 	char ca_file[CONFIG_PATH_MAX];	/* "" = system store */
 	char proxy[CONFIG_PATH_MAX];	/* "" = none; "http://HOST:PORT" */
 	char resolver[CONFIG_PATH_MAX];	/* "" = /etc/resolv.conf,

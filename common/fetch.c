@@ -88,6 +88,7 @@ struct sink {
 	struct buf body;
 	size_t header_bytes;
 	enum cert_state cert;
+	int64_t not_after;	/* the certificate's, for fetch_result */
 	int too_big;
 	int header_too_big;
 	int nomem;
@@ -466,6 +467,9 @@ static enum cert_state check_cert(struct sink *s)
 		return CERT_UNREADABLE;
 	rc = tlsverify_session_dnsid((gnutls_session_t)ti->internals,
 				     s->host);
+	/* its expiry, for `mtasts check` (MT_ENOTFOUND leaves 0) */
+	tlsverify_session_not_after((gnutls_session_t)ti->internals,
+				    &s->not_after);
 	if (rc == MT_OK)
 		return CERT_OK;
 	return rc == MT_ENOMEM ? CERT_NOMEM : CERT_NO_DNSID;
@@ -709,6 +713,7 @@ int fetch_policy(const char *domain, const struct fetch_opts *opts,
 	c = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->http_status);
 	rc = transfer_result(c, &s, fails, errbuf, res);
+	res->cert_not_after = s.not_after;
 	if (rc != MT_OK || res->err != FETCH_OK)
 		goto out;
 	res->err = FETCH_ERR_INTERNAL;

@@ -64,6 +64,9 @@ struct fetch_result {
 	char *body;		/* mem_alloc'ed, NUL-terminated, on FETCH_OK */
 	size_t body_len;
 	char detail[256];	/* short, sanitised */
+	int64_t cert_not_after;	/* the policy host's certificate's notAfter
+				 * (seconds since the epoch), 0 when no
+				 * certificate was looked at */
 };
 
 /* The fetch options the configuration gives (`ca_file`, `fetch_timeout`,

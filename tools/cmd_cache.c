@@ -1,7 +1,8 @@
 /*
  * cmd_cache.c - `mtasts cache [--json] stats|list|show DOMAIN|check|
  * flush [DOMAIN]`: inspect and clear the shared policy cache
- * (common/cache.h).
+ * (common/cache.h).  `cache --prometheus stats` writes the figures as
+ * Prometheus text exposition (node-exporter's textfile collector).
  *
  * Reads go through the same lock-free path as the plugin, so inspecting a
  * live cache never blocks deliveries.  Everything printed came from the
@@ -9,12 +10,14 @@
  * output) or the JSON writer's escaping.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "buf.h"
 #include "cache.h"
+#include "clock.h"
 #include "cmd.h"
 #include "domain.h"
 #include "json.h"
@@ -191,6 +194,83 @@ static int do_stats(struct cache *c, bool json)
 	return print_json(&j, &b);
 }
 
+/* Entries in back-off (failed refreshes, no fetch before retry_after). */
+struct backoff_ctx {
+	int64_t now;
+	uint64_t n;
+};
+
+static int backoff_fn(const struct cache_entry *e, void *arg)
+{
+	struct backoff_ctx *b = arg;
+
+	if (e->fail_count > 0 && e->retry_after > b->now)
+		b->n++;
+	return 0;
+}
+
+/* Prometheus text exposition format: gauges for what the cache holds,
+ * counters (_total) for what it counted since the file was made. */
+static int do_stats_prom(struct cache *c)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} m[] = {
+#define S(f) offsetof(struct cache_stats, f)
+		{ "slots", "gauge", "Slots of the cache table", S(slots) },
+		{ "entries", "gauge", "Entries in the cache", S(used) },
+		{ "policies", "gauge", "Cached policies", S(policies) },
+		{ "negatives", "gauge", "Cached no-policy answers",
+		  S(negatives) },
+		{ "lost_entries", "gauge", "Entries lost to damage, held as "
+		  "possible enforce policies", S(lost) },
+		{ "damaged_slots", "gauge", "Damaged slots", S(damaged) },
+		{ "file_size_bytes", "gauge", "Size of the cache file",
+		  S(file_size) },
+		{ "hits_total", "counter", "Look-ups answered from the cache "
+		  "(approximate)", S(hits) },
+		{ "misses_total", "counter", "Look-ups the cache could not "
+		  "answer (approximate)", S(misses) },
+		{ "evictions_total", "counter", "Entries evicted for room "
+		  "(approximate)", S(evictions) },
+		{ "corrupt_seen_total", "counter", "Corrupt slots met by "
+		  "readers (approximate)", S(corrupt_seen) },
+		{ "torn_reads_total", "counter", "Reads that met a write in "
+		  "progress", S(torn_reads) },
+		{ "locked_reads_total", "counter", "Reads that waited for a "
+		  "write under the lock", S(locked_reads) },
+		{ "grows_total", "counter", "Times the cache file grew "
+		  "(approximate)", S(grows) },
+#undef S
+	};
+	struct cache_stats st;
+	struct backoff_ctx b = { clock_now(), 0 };
+	int rc = cache_stats(c, &st);
+
+	if (rc == MT_OK)
+		rc = cache_foreach(c, backoff_fn, &b);
+	if (rc != MT_OK) {
+		fprintf(stderr, "mtasts: cache: %s\n", mt_strerror(rc));
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&st + m[i].off, sizeof(v));
+		printf("# HELP mtasts_cache_%s %s\n# TYPE mtasts_cache_%s %s\n"
+		       "mtasts_cache_%s %llu\n", m[i].name, m[i].help,
+		       m[i].name, m[i].type, m[i].name,
+		       (unsigned long long)v);
+	}
+	printf("# HELP mtasts_cache_backoff_entries Domains whose refresh "
+	       "failed and waits out a back-off\n"
+	       "# TYPE mtasts_cache_backoff_entries gauge\n"
+	       "mtasts_cache_backoff_entries %llu\n",
+	       (unsigned long long)b.n);
+	return 0;
+}
+
 struct damage_ctx {
 	struct json *j;
 	unsigned n;
@@ -254,7 +334,7 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 	struct stat st;
 	char dom[DOMAIN_BUFSZ];
 	const char *args[3] = { NULL, NULL, NULL };
-	bool json = false;
+	bool json = false, prom = false;
 	int nargs = 0, rc, status = 2;
 	struct buf b;
 	struct json j;
@@ -262,12 +342,14 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (strcmp(argv[i], "--prometheus") == 0)
+			prom = true;
 		else if (argv[i][0] == '-' || nargs == 3)
 			return usage();
 		else
 			args[nargs++] = argv[i];
 	}
-	if (nargs == 0)
+	if (nargs == 0 || (prom && (json || strcmp(args[0], "stats") != 0)))
 		return usage();
 	if (nargs >= 2 &&
 	    domain_normalise(args[1], strlen(args[1]), dom) != MT_OK) {
@@ -294,7 +376,7 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 		return 2;
 	}
 	if (strcmp(args[0], "stats") == 0) {
-		status = do_stats(c, json);
+		status = prom ? do_stats_prom(c) : do_stats(c, json);
 	} else if (strcmp(args[0], "check") == 0) {
 		status = do_check(c, json);
 	} else if (strcmp(args[0], "list") == 0) {

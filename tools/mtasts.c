@@ -60,14 +60,18 @@ static const struct command {
 	  "  --tlsrpt    the arguments are _smtp._tls TXT records\n"
 	  "Exit status: 0 valid, 1 invalid, 2 usage or I/O error." },
 	{ "check", cmd_check, CMD_CONFIG,
-	  "check [--json] DOMAIN",
+	  "check [--json | --prometheus] [--no-mx-probe] DOMAIN...",
 	  "audit a domain's live MTA-STS and TLS-RPT deployment",
-	  "Audit DOMAIN as a sending MTA sees it: TXT record, HTTPS\n"
-	  "policy fetch, policy syntax, MX coverage, TLS-RPT record.\n"
-	  "Never touches the cache.\n"
-	  "  --json      print one JSON object (findings, ok, errors, ...)\n"
-	  "Exit status: 0 no error finding, 1 an error finding,\n"
-	  "2 usage error." },
+	  "Audit each DOMAIN as a sending MTA sees it: TXT record, HTTPS\n"
+	  "policy fetch, policy syntax, MX coverage, every MX address over\n"
+	  "SMTP (STARTTLS, TLS >= 1.2, certificate chain, name, expiry; no\n"
+	  "mail is sent), TLS-RPT record.  Compares the policy with the\n"
+	  "cached copy (the cache is read, never written or created).\n"
+	  "  --json          one JSON object per domain (findings, ok, ...)\n"
+	  "  --prometheus    Prometheus text exposition (node-exporter)\n"
+	  "  --no-mx-probe   do not connect to the MX hosts (port 25)\n"
+	  "Exit status: 0 nothing worse than info, 3 warnings, 1 an error\n"
+	  "finding, 2 usage error or a trust store that cannot be read." },
 	{ "query", cmd_query, CMD_CONFIG,
 	  "query [--json] [--store] [--no-network] [--recheck] "
 	  "DOMAIN [MX...]",
@@ -84,12 +88,14 @@ static const struct command {
 	  "Exit status: 0 answered, 1 a temporary failure (the MTA\n"
 	  "defers), 2 usage or I/O error." },
 	{ "cache", cmd_cache, CMD_CONFIG,
-	  "cache [--json] stats|list|show DOMAIN|check|flush [DOMAIN]",
+	  "cache [--json] stats|list|show DOMAIN|check|flush [DOMAIN]\n"
+	  "cache --prometheus stats",
 	  "inspect, check or flush the shared policy cache",
 	  "stats, list, show and check read the cache without writing it\n"
 	  "(and never create it); check lists damaged slots; flush drops\n"
 	  "every entry, or DOMAIN's.\n"
-	  "  --json      JSON output\n"
+	  "  --json        JSON output\n"
+	  "  --prometheus  stats as Prometheus text exposition\n"
 	  "Exit status: 0 done, 1 no cache file, DOMAIN not cached or a\n"
 	  "damaged slot, 2 error." },
 	{ "refresh", cmd_refresh, CMD_CONFIG,

@@ -13,6 +13,9 @@
 #         self     self-signed
 #         cnonly   signed by the test CA, the first DNSNAME as subject CN
 #                  and no subjectAltName at all (RFC 8461 §3.3: no DNS-ID)
+#       With MKCERTS_NOT_AFTER set ("YYYY-MM-DD HH:MM:SS UTC") the
+#       certificate ends then and starts at MKCERTS_NOT_BEFORE (default
+#       2020-01-01), whatever the KIND (e.g. one that expires in 5 days).
 #   mkcerts.sh world OUTDIR DNSNAME...
 #       ca + every certificate the world uses (names below); the DNSNAMEs
 #       are the policy hosts (mta-sts.<domain>) of the good HTTPS server.
@@ -76,7 +79,10 @@ leaf() {	# leaf OUT NAME KIND DNSNAME...
 			for n in "$@"; do echo "dns_name = \"$n\""; done
 		fi
 		echo "serial = $(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
-		if [ "$kind" = expired ]; then
+		if [ -n "${MKCERTS_NOT_AFTER:-}" ]; then
+			echo "activation_date = \"${MKCERTS_NOT_BEFORE:-2020-01-01 00:00:00 UTC}\""
+			echo "expiration_date = \"$MKCERTS_NOT_AFTER\""
+		elif [ "$kind" = expired ]; then
 			echo 'activation_date = "2019-01-01 00:00:00 UTC"'
 			echo 'expiration_date = "2020-01-01 00:00:00 UTC"'
 		else

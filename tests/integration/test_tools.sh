@@ -54,7 +54,7 @@ for f in o["findings"]:
 }
 ck() {	# ck DOMAIN -> "exit=N" and the findings, on one line
 	local out rc
-	out=$(m check --json "$1")
+	out=$(m check --json --no-mx-probe "$1")
 	rc=$?
 	{ echo "exit=$rc"; echo "$out" | findings 2>&1; } | tr '\n' ' ' | sed 's/ $//'
 }
@@ -64,7 +64,7 @@ rr "good.test. 300 IN MX 20 mx2.example.test."
 rr "good.test. 300 IN MX 10 mx1.example.test."
 rr '_smtp._tls.good.test. 300 IN TXT "v=TLSRPTv1; rua=https://rua.good.test/tlsrpt"'
 
-out=$(m check good.test); rc=$?
+out=$(m check --no-mx-probe good.test); rc=$?
 check "check good.test: exit 0" 0 "$rc"
 check "check good.test: summary line" "good.test: 0 errors, 0 warnings" "$(echo "$out" | tail -1)"
 check "check good.test: one line per finding, each with its code" \
@@ -72,7 +72,7 @@ check "check good.test: one line per finding, each with its code" \
 	"$(echo "$out" | sed '$d' | sed -E 's/^([a-z]+) +([a-z]+) .*\[([a-z0-9-]+)\]$/\1:\2:\3/' | tr '\n' ' ' | sed 's/ $//')"
 check_match "check good.test: MX listed by preference" \
 	'mx1\.example\.test \(preference 10\).*mx2\.example\.test \(preference 20\)' "$(echo "$out" | tr '\n' ' ')"
-js=$(m check --json good.test); rc=$?
+js=$(m check --json --no-mx-probe good.test); rc=$?
 check "check --json good.test: exit 0" 0 "$rc"
 check "check --json good.test: ok, no finding but ok" "true 0 0" "$(echo "$js" | findings)"
 check "check --json good.test: domain, areas and codes" \
@@ -91,11 +91,11 @@ r=$(ck f404.test)
 check "check f404.test (policy answers 404)" \
 	"exit=1 false 1 1 error:fetch:fetch-status warning:tlsrpt:tlsrpt-missing" "$r"
 check_match "check f404.test: the status and the TLS-RPT result type named" \
-	'status \(sts-policy-fetch-error\): HTTP 404' "$(m check f404.test | grep '^error')"
+	'status \(sts-policy-fetch-error\): HTTP 404' "$(m check --no-mx-probe f404.test | grep '^error')"
 r=$(ck fwrongname.test)
 check "check fwrongname.test (certificate for another name)" \
 	"exit=1 false 1 1 error:fetch:fetch-cert warning:tlsrpt:tlsrpt-missing" "$r"
-check_match "check fwrongname.test: sts-webpki-invalid" 'sts-webpki-invalid' "$(m check fwrongname.test)"
+check_match "check fwrongname.test: sts-webpki-invalid" 'sts-webpki-invalid' "$(m check --no-mx-probe fwrongname.test)"
 r=$(ck fhtml.test)
 check "check fhtml.test (text/html)" \
 	"exit=1 false 1 1 error:fetch:fetch-content-type warning:tlsrpt:tlsrpt-missing" "$r"
@@ -109,7 +109,7 @@ r=$(ck uncovered.test)
 check "check uncovered.test (one MX not covered, enforce)" \
 	"exit=1 false 1 0 error:mx:mx-uncovered" "$r"
 check_match "check uncovered.test: the uncovered host named" \
-	'^error +mx +mx\.other\.test \(preference 20\) matches no mx: pattern' "$(m check uncovered.test | grep '^error')"
+	'^error +mx +mx\.other\.test \(preference 20\) matches no mx: pattern' "$(m check --no-mx-probe uncovered.test | grep '^error')"
 # the same with no covered MX at all
 del_name uncovered.test
 rr "uncovered.test. 300 IN MX 10 mx.other.test."
@@ -120,20 +120,20 @@ check "check uncovered.test (no MX covered)" \
 rr "testing.test. 300 IN MX 10 mx.other.test."
 rr '_smtp._tls.testing.test. 300 IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@testing.test"'
 r=$(ck testing.test)
-check "check testing.test (testing mode, MX not covered)" \
-	"exit=0 true 0 1 info:policy:policy-testing warning:mx:mx-uncovered" "$r"
+check "check testing.test (testing mode, MX not covered): warning, exit 3" \
+	"exit=3 true 0 1 info:policy:policy-testing warning:mx:mx-uncovered" "$r"
 
 # no _smtp._tls record: a warning, nothing else
 set_policy norpt.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n')"
 rr "norpt.test. 300 IN MX 10 mx1.example.test."
 r=$(ck norpt.test)
-check "check norpt.test (no TLS-RPT record): warning, exit 0" \
-	"exit=0 true 0 1 warning:tlsrpt:tlsrpt-missing" "$r"
+check "check norpt.test (no TLS-RPT record): warning, exit 3" \
+	"exit=3 true 0 1 warning:tlsrpt:tlsrpt-missing" "$r"
 # a TXT there that is not TLS-RPT: the same warning
 rr '_smtp._tls.norpt.test. 300 IN TXT "some-verification=1"'
 r=$(ck norpt.test)
-check "check norpt.test (only an unrelated TXT): warnings, exit 0" \
-	"exit=0 true 0 3 warning:tlsrpt:txt-discarded warning:tlsrpt:txt-none warning:tlsrpt:tlsrpt-missing" "$r"
+check "check norpt.test (only an unrelated TXT): warnings, exit 3" \
+	"exit=3 true 0 3 warning:tlsrpt:txt-discarded warning:tlsrpt:txt-none warning:tlsrpt:tlsrpt-missing" "$r"
 # an invalid TLS-RPT record: an error (its owner waits for reports)
 del_name _smtp._tls.norpt.test
 rr '_smtp._tls.norpt.test. 300 IN TXT "v=TLSRPTv1; rua=ftp://reports.norpt.test/"'

@@ -40,6 +40,8 @@ static void t_defaults(void)
 	CU_ASSERT_EQUAL(cfg.negative_ttl, 3600);
 	CU_ASSERT_EQUAL(cfg.refresh_interval, 3600);
 	CU_ASSERT_EQUAL(cfg.cache_size, 64u << 20);
+	CU_ASSERT_EQUAL(cfg.mx_probe_timeout_ms, 20000);
+	CU_ASSERT_EQUAL(cfg.cert_expiry_warning, 14 * 86400);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "");
 	CU_ASSERT_STRING_EQUAL(cfg.proxy, "");
 	CU_ASSERT_STRING_EQUAL(cfg.trust_anchor, "");
@@ -69,6 +71,10 @@ static const struct kcase {
 	{ "fetch_timeout = 1m", F(fetch_timeout_ms), NULL, 60000 },
 	{ "dns_timeout = 3s", F(dns_timeout_ms), NULL, 3000 },
 	{ "lease_time = 2m", F(lease_time), NULL, 120 },
+	{ "mx_probe_timeout = 1m", F(mx_probe_timeout_ms), NULL, 60000 },
+	{ "mx_probe_timeout = 5", F(mx_probe_timeout_ms), NULL, 5000 },
+	{ "cert_expiry_warning = 30d", F(cert_expiry_warning), NULL,
+	  30 * 86400 },
 	{ "refresh_before = 3d", F(refresh_before), NULL, 3 * 86400 },
 	{ "refresh_interval = 15m", F(refresh_interval), NULL, 900 },
 	{ "refresh_interval = 0", F(refresh_interval), NULL, 0 },
@@ -329,6 +335,9 @@ static const struct {
 	{ "too short refresh", "refresh_interval = 10s\n", ":1: refresh_interval" },
 	{ "bad number", "fetch_timeout = 10x\n", ":1: fetch_timeout" },
 	{ "bad bool", "dane = maybe\n", ":1: dane" },
+	{ "probe timeout 0", "mx_probe_timeout = 0\n", ":1: mx_probe_timeout" },
+	{ "expiry warning under a day", "cert_expiry_warning = 12h\n",
+	  ":1: cert_expiry_warning" },
 	{ "bad level", "log_level = loud\n", ":1: log_level" },
 	{ "bad facility", "log_facility = kern2\n", ":1: log_facility" },
 	{ "override no mx", "override = a.example enforce\n", "at least one mx" },
