@@ -112,6 +112,10 @@ static const struct config_key config_table[] = {
 	{ "resolver", CONFIG_PATH, 0, 0, 1, "system",
 	  FIELD(resolver), resolver_words,
 	  "system, a resolv.conf-style file, or recursive" },
+	{ "trust_anchor", CONFIG_PATH, 0, 0, 1, NULL,
+	  FIELD(trust_anchor), NULL,
+	  "DNSSEC trust anchors (DS or DNSKEY records) the module validates "
+	  "with; empty: none when forwarding, the root key with recursive" },
 	{ "dane", CONFIG_BOOL, 0, 1, 1, "no",
 	  FIELD(dane), bool_words,
 	  "the host MTA does DANE" },

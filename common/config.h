@@ -51,6 +51,8 @@ struct config {
 	char proxy[CONFIG_PATH_MAX];	/* "" = none; "http://HOST:PORT" */
 	char resolver[CONFIG_PATH_MAX];	/* "" = /etc/resolv.conf,
 					 * "recursive" = full recursion */
+	char trust_anchor[CONFIG_PATH_MAX]; /* "" = none when forwarding,
+					 * the root key with "recursive" */
 	int dane;			/* host MTA does DANE */
 	char report_dir[CONFIG_PATH_MAX];
 	char report_org[256];		/* "" = the mail name (report.h) */

@@ -741,5 +741,7 @@ void dns_opts_from_config(struct dns_opts *o, const struct config *cfg)
 		o->recursive = 1;
 	else if (cfg->resolver[0] != '\0')
 		o->resolv_conf = cfg->resolver;
+	if (cfg->trust_anchor[0] != '\0')
+		o->trust_anchor = cfg->trust_anchor;
 	o->timeout_ms = (int)cfg->dns_timeout_ms;
 }

@@ -578,30 +578,39 @@ int engine_decide(struct engine *e, const char *domain,
 		return MT_EPARSE;
 	active = pol->have_policy && pol->mode != POLICY_MODE_NONE;
 
-	/* RFC 8461 §2: where DANE applies, MTA-STS does not override it. */
-	if (active && e->cfg.dane && (pol->mode == POLICY_MODE_ENFORCE ||
-				      pol->mode == POLICY_MODE_TESTING)) {
+	/* RFC 8461 §2: where DANE applies, MTA-STS does not override it.
+	 * (An enforced policy refuses an MX outside it whatever DANE says:
+	 * no lookup for that one.) */
+	if (active && e->cfg.dane && (pol->mode == POLICY_MODE_TESTING ||
+				      (pol->mode == POLICY_MODE_ENFORCE &&
+				       policy_mx_matches(pol->mx, pol->mx_len,
+							 mx)))) {
 		struct dns *d = engine_dns(e);
 		struct dns_tlsa tl;
 		struct dns_mx mxs;
-		bool listed = false;
+		bool listed = false, usable = false, failed = false;
 
 		memset(&tl, 0, sizeof(tl));
 		memset(&mxs, 0, sizeof(mxs));
 		/* TLSA alone is not enough: an MX answer forged for an
 		 * unsigned domain names a host whose TLSA the forger signed
 		 * (RFC 7672 §2.2.1).  The MX RRset must be secure and list
-		 * this host. */
-		if (d && dns_tlsa(d, mx, 25, &tl) == MT_OK &&
-		    tl.status == DNS_ANSWER && tl.sec == DNS_SEC_SECURE &&
-		    tl.n > 0 && dns_mx(d, dom, &mxs) == MT_OK &&
+		 * this host.  A TLSA lookup that failed (bogus, SERVFAIL,
+		 * timeout: not a proven NXDOMAIN or NODATA) leaves such a
+		 * host unusable (RFC 7672 §2.1.2, §2.2.3). */
+		if (d && dns_tlsa(d, mx, 25, &tl) == MT_OK) {
+			usable = tl.status == DNS_ANSWER &&
+				 tl.sec == DNS_SEC_SECURE && tl.n > 0;
+			failed = tl.status == DNS_TEMPFAIL ||
+				 tl.sec == DNS_SEC_BOGUS;
+		}
+		if ((usable || failed) && dns_mx(d, dom, &mxs) == MT_OK &&
 		    mxs.status == DNS_ANSWER)
 			for (size_t i = 0; i < mxs.n && !listed; i++)
 				listed = strcmp(mxs.host[i], mx) == 0;
 		dane = dane_state_of(mxs.status == DNS_ANSWER &&
-				     mxs.sec == DNS_SEC_SECURE, listed,
-				     tl.status == DNS_ANSWER &&
-				     tl.sec == DNS_SEC_SECURE, tl.n);
+				     mxs.sec == DNS_SEC_SECURE, listed, usable,
+				     tl.n, failed);
 	}
 	answer_decide(dom, mx, pol, dane, out);
 	return MT_OK;

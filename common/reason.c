@@ -41,6 +41,7 @@ static const char *const names[R_COUNT_] = {
 	[R_MX_INVALID] = "mx-invalid",
 	[R_ERROR] = "error",
 	[R_NET_UNAVAILABLE] = "network-module-unavailable",
+	[R_DANE_FAILED] = "dane-tlsa-failed",
 };
 
 const char *reason_str(enum mt_reason r)

@@ -46,6 +46,7 @@ enum mt_reason {
 	R_ERROR,		/* an error left the answer fail-closed */
 	R_NET_UNAVAILABLE,	/* the module's network half cannot be
 				 * loaded: an installation error */
+	R_DANE_FAILED,		/* the TLSA lookup of a DANE host failed */
 	R_COUNT_
 };
 

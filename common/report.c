@@ -671,10 +671,14 @@ static void json_policy(struct json *j, const char *domain,
 			const struct report_policy_info *info)
 {
 	bool sts = strcmp(gr->policy_type, "sts") == 0;
+	bool tlsa = strcmp(gr->policy_type, "tlsa") == 0;
 
 	json_key(j, "policy");
 	json_object_begin(j);
-	json_key_string(j, "policy-type", sts ? "sts" : "no-policy-found");
+	/* RFC 8460 §4.4: "tlsa", "sts" or "no-policy-found" (a DANE result's
+	 * policy domain is its TLSA base domain, §3) */
+	json_key_string(j, "policy-type",
+			sts ? "sts" : tlsa ? "tlsa" : "no-policy-found");
 	if (sts && info && info->have &&
 	    (info->id == NULL || strcmp(info->id, gr->policy_id) == 0)) {
 		char l[64];

@@ -43,7 +43,7 @@ enum report_result {
 struct report_rec {
 	int64_t when;
 	char domain[DOMAIN_BUFSZ];	/* policy domain */
-	char policy_type[16];		/* "sts", "no-policy-found" */
+	char policy_type[16];		/* "sts", "tlsa", "no-policy-found" */
 	char policy_id[33];
 	enum report_result result;
 	char sending_ip[REPORT_ADDR_MAX];	/* may be "" */

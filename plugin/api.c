@@ -499,9 +499,13 @@ out:
 	return rc;
 }
 
-MTASTS_API int mtasts_report_result(struct mtasts *h, const char *domain,
-				    const char *mx, const char *ip,
-				    int success, const char *result_type)
+/* One session result.  tlsa: the session was judged by DANE, whose policy
+ * domain is the TLSA base domain (RFC 8460 §3): domain is then that name
+ * and the policy type "tlsa"; else the policy in force for domain (cache
+ * only) gives "sts" or "no-policy-found". */
+static int report_result(struct mtasts *h, const char *domain, const char *mx,
+			 const char *ip, int success, const char *result_type,
+			 bool tlsa)
 {
 	struct report_rec r;
 	struct engine_policy pol;
@@ -523,11 +527,13 @@ MTASTS_API int mtasts_report_result(struct mtasts *h, const char *domain,
 	r.when = clock_now();
 	r.result = (enum report_result)res;
 	copy_str(r.receiving_ip, sizeof(r.receiving_ip), ip);
-	/* The policy the session was judged against: cache only, never the
-	 * network (recording must stay cheap). */
 	memset(&pol, 0, sizeof(pol));
-	if (lookup(h, r.domain, ENGINE_NO_NETWORK, &pol) == MT_OK &&
-	    pol.have_policy) {
+	if (tlsa) {
+		copy_str(r.policy_type, sizeof(r.policy_type), "tlsa");
+	} else if (lookup(h, r.domain, ENGINE_NO_NETWORK, &pol) == MT_OK &&
+		   pol.have_policy) {
+		/* The policy the session was judged against: cache only,
+		 * never the network (recording must stay cheap). */
 		copy_str(r.policy_type, sizeof(r.policy_type), "sts");
 		copy_str(r.policy_id, sizeof(r.policy_id), pol.id);
 	} else {
@@ -540,6 +546,20 @@ MTASTS_API int mtasts_report_result(struct mtasts *h, const char *domain,
 		log_msg(LOG_LVL_WARN, "event=report-error domain=%s status=%s",
 			r.domain, mt_strerror(rc));
 	return rc;
+}
+
+MTASTS_API int mtasts_report_result(struct mtasts *h, const char *domain,
+				    const char *mx, const char *ip,
+				    int success, const char *result_type)
+{
+	return report_result(h, domain, mx, ip, success, result_type, false);
+}
+
+int mtasts_report_result_tlsa(struct mtasts *h, const char *mx,
+			      const char *ip, int success,
+			      const char *result_type)
+{
+	return report_result(h, mx, mx, ip, success, result_type, true);
 }
 
 MTASTS_API const char *mtasts_strerror(int status)

@@ -25,6 +25,14 @@ int mtasts_policy_cached(struct mtasts *h, const char *domain,
 int mtasts_open_err(struct mtasts **h, const char *config_path, char *err,
 		    size_t errsz);
 
+/* mtasts_report_result() for a session that DANE judged (RFC 7672): the
+ * result is recorded under the policy type "tlsa" and, as RFC 8460 §3
+ * defines DANE's policy domain, under the TLSA base domain: the MX host
+ * mx. */
+int mtasts_report_result_tlsa(struct mtasts *h, const char *mx,
+			      const char *ip, int success,
+			      const char *result_type);
+
 /* Has this process loaded the network half (mtasts-net.so)?  For tests. */
 int mtasts_loaded_net(void);
 

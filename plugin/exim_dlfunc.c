@@ -14,7 +14,13 @@
  *       confirmed within the last minute
  *   mtasts_exim_event CONF EVENT DOMAIN HOST IP TLS DATA
  *       records TLS outcomes for TLS-RPT; always yields "" with OK.
- *       TLS is "tls:1" (verified), "tls:0" (unverified) or "plain:0".
+ *       TLS is "tls:1" (verified), "tls:0" (unverified), "plain:0",
+ *       "dane:1" (verified by DANE, $tls_out_dane) or "dane:0" (the host
+ *       has usable TLSA records, $tls_out_tlsa_usage, and DANE failed: the
+ *       dane:fail event reports that).  EVENT is smtp:ehlo,
+ *       msg:host:defer or dane:fail (DATA: Exim's RFC 8460 result type).
+ *       A DANE session is recorded under the policy type "tlsa" and the
+ *       MX host, DANE's policy domain (RFC 8460 §3).
  *       Seven arguments, not eight: Exim 4.96 passes a wrong argc when
  *       all eight dlfunc argument slots are used (seen: 16).
  *
@@ -395,12 +401,31 @@ int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 	ip = (const char *)argv[4];
 	tls = (const char *)argv[5];
 	data = (const char *)argv[6];
-	if (!domain || !*domain || !host || !*host || !ev || !tls)
+	if (!host || !*host || !ev || !tls)
 		return finish(yield, OUT_ANSWER, "");
 	h = handle((const char *)argv[0], &rc);
 	if (h == NULL)
 		return finish(yield, OUT_ANSWER, "");
-	if (strcmp(ev, "smtp:ehlo") == 0) {
+	if (strcmp(ev, "dane:fail") == 0) {
+		/* Before any TLS (a failed TLSA lookup) or after the
+		 * handshake: Exim names the RFC 8460 result type
+		 * (dnssec-invalid, validation-failure, dane-required, ...);
+		 * one outside the vocabulary is validation-failure. */
+		if (data == NULL ||
+		    mtasts_report_result_tlsa(h, host, ip, 0, data) ==
+		    MTASTS_EINVAL)
+			mtasts_report_result_tlsa(h, host, ip, 0,
+						  "validation-failure");
+	} else if (strncmp(tls, "dane:", 5) == 0) {
+		/* RFC 8461 §2: DANE judged this session, not the policy:
+		 * a success is the EHLO after a DANE-verified handshake; a
+		 * failure was dane:fail, and the msg:host:defer that
+		 * follows it is the same failure. */
+		if (strcmp(ev, "smtp:ehlo") == 0 && strcmp(tls, "dane:1") == 0)
+			mtasts_report_result_tlsa(h, host, ip, 1, NULL);
+	} else if (!domain || !*domain) {
+		/* the policy domain is unknown: nothing to record */
+	} else if (strcmp(ev, "smtp:ehlo") == 0) {
 		struct mtasts_policy pol;
 		int ok = strcmp(tls, "tls:1") == 0;
 

@@ -23,6 +23,11 @@
 #   WORLD_EXTRA_NAMES    space-separated extra DNS names for the good
 #                        server's certificate
 #   WORLD_MX_NAMES       SANs of the mx-*.crt certificates (mkcerts.sh)
+#   WORLD_EXTRA_CERTS    space-separated NAME:KIND:DNSNAME[,DNSNAME...]:
+#                        more certificates $TW/certs/NAME.crt/.key, made
+#                        with mkcerts.sh leaf before the zones are signed
+#   WORLD_EXTRA_DNSSEC   space-separated zone files (master format, each
+#                        named after its zone), signed like world/dnssec/*
 #   WORLD_HOOK_START     space-separated executables run after the base
 #                        world is up (exit status != 0 fails the start)
 #   WORLD_HOOK_STOP      space-separated executables run first on stop
@@ -37,10 +42,17 @@
 #   $TW/log/unbound.log  one line per query reaching unbound
 #   $TW/log/nginx-*.log  one access log per HTTPS server, Host first
 #   $TW/run/unbound.ctl  unbound-control socket (-c $TW/unbound.conf)
-#   $TW/dnssec/Z.ds      trust anchor of each signed zone Z (world/dnssec/Z);
-#                        Z.wrong.ds: a DS that makes Z bogus
+#   $TW/dnssec/Z.ds      trust anchor of each signed zone Z (world/dnssec/Z,
+#                        WORLD_EXTRA_DNSSEC); Z.wrong.ds: a DS that makes Z
+#                        bogus; $TW/dnssec/anchors: every Z.ds in one file
+# unbound validates with those anchors: secure answers carry AD, a bogus
+# one is SERVFAIL.  In a signed zone's source, "@SPKI-SHA256:NAME@" is the
+# SHA-256 of the public key of $TW/certs/NAME.crt (TLSA 3 1 1, 2 1 1), and
+# a line ";world-bogus OWNER. TYPE" breaks the signature of that RRset
+# after signing (a bogus answer for it, the rest of the zone secure).
 # Policy domains: every file in world/policies/ (and WORLD_EXTRA_POLICIES)
-# plus every D with an "mta-sts.D." record in the zone data.  Each gets
+# plus every D with an "mta-sts.D." record in the zone data (local-data or
+# a signed zone).  Each gets
 # "mta-sts.D A 127.0.0.10" and '_mta-sts.D TXT "v=STSv1; id=1;"' unless the
 # zone data has records for those names, and a default policy unless it has
 # a policy file.
@@ -69,7 +81,7 @@ preflight() {
 	[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, ports 53/443)"
 	local c
 	for c in ip unbound unbound-control unbound-checkconf nginx certtool curl \
-		ldns-keygen ldns-signzone; do
+		ldns-keygen ldns-signzone openssl; do
 		command -v "$c" >/dev/null ||
 			die "missing program $c (tools/install-deps.sh installs it)"
 	done
@@ -103,10 +115,36 @@ build_zone() {
 	done
 }
 
-# Owner names present in the zone data (lower case, with trailing dot).
+# The zone files to sign: world/dnssec/* and WORLD_EXTRA_DNSSEC.
+signed_sources() {
+	local f
+	for f in "$WORLD_DIR"/world/dnssec/* ${WORLD_EXTRA_DNSSEC:-}; do
+		[ -f "$f" ] && echo "$f"
+	done
+	return 0
+}
+
+# Owner names of a master-format zone file $1 of zone $2 ($ORIGIN and
+# relative names resolved, "@" the origin; continuation lines skipped).
+zone_file_owners() {
+	awk -v o="$2." '
+	/^\$ORIGIN[ \t]/ { o = $2; next }
+	/^[ \t]/ || /^;/ || /^\$/ || /^$/ { next }
+	{ n = $1; if (n == "@") n = o; else if (n !~ /\.$/) n = n "." o
+	  print n }' "$1"
+}
+
+# Owner names present in the zone data, local-data and signed zones (lower
+# case, with trailing dot).
 zone_owners() {
-	sed -n "s/^[[:space:]]*local-data:[[:space:]]*[\"']\([^[:space:]]*\).*/\1/p" \
-		"$TW/zone.conf" | tr 'A-Z' 'a-z' | sort -u
+	local f
+	{
+		sed -n "s/^[[:space:]]*local-data:[[:space:]]*[\"']\([^[:space:]]*\).*/\1/p" \
+			"$TW/zone.conf"
+		for f in $(signed_sources); do
+			zone_file_owners "$f" "$(basename "$f")"
+		done
+	} | tr 'A-Z' 'a-z' | sort -u
 }
 
 policy_domains() {
@@ -161,30 +199,82 @@ build_policies() {
 	chmod -R a+rX "$TW/www"
 }
 
-# Signed zones: each file world/dnssec/Z is zone Z in master format.  A
-# fresh key signs it; unbound serves it as an auth-zone (the "." static
-# local zone is made transparent for Z so the auth-zone answers).
+# SHA-256 of the public key (SubjectPublicKeyInfo, DER) of a certificate.
+spki_sha256() {
+	openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER |
+		sha256sum | cut -d' ' -f1
+}
+
+# The zone source $1 with every "@SPKI-SHA256:NAME@" filled in.
+fill_zone() {
+	local n h args=()
+	for n in $(grep -o '@SPKI-SHA256:[A-Za-z0-9_-]*@' "$1" | sort -u); do
+		n=${n#@SPKI-SHA256:}
+		n=${n%@}
+		[ -r "$TW/certs/$n.crt" ] || die "zone $1: no certificate $n"
+		h=$(spki_sha256 "$TW/certs/$n.crt") || die "cannot hash $n.crt"
+		args+=(-e "s/@SPKI-SHA256:$n@/$h/g")
+	done
+	sed "${args[@]}" -e 's/^;world-bogus.*//' "$1"
+}
+
+# Break the signature over RRset OWNER TYPE in signed zone file $1: one
+# base64 character of the RRSIG's signature changes (still well-formed).
+break_rrsig() {
+	awk -F'\t' -v own="$2" -v typ="$3" 'BEGIN { OFS = "\t" }
+	tolower($1) == tolower(own) && $4 == "RRSIG" && index($5, typ " ") == 1 {
+		n = split($5, a, " "); c = substr(a[n], 10, 1)
+		a[n] = substr(a[n], 1, 9) (c == "A" ? "B" : "A") substr(a[n], 11)
+		$5 = a[1]; for (i = 2; i <= n; i++) $5 = $5 " " a[i]; hit++ }
+	{ print } END { exit hit ? 0 : 1 }' "$1" > "$1.tmp" && mv "$1.tmp" "$1"
+}
+
+# Signed zones: each file world/dnssec/Z (and WORLD_EXTRA_DNSSEC) is zone Z
+# in master format.  A fresh key signs it; unbound serves it as an auth-zone
+# that the iterator reads as if from upstream (so the validator checks it
+# against the anchor $TW/dnssec/Z.ds; the "." static local zone is made
+# transparent for Z).
 build_dnssec() {
-	local f z k w
+	local f z k w own typ
 	mkdir -p "$TW/dnssec"
 	: > "$TW/auth-zones.conf"
-	for f in "$WORLD_DIR"/world/dnssec/*; do
-		[ -f "$f" ] || continue
+	: > "$TW/dnssec/anchors"
+	for f in $(signed_sources); do
 		z=$(basename "$f")
 		(
 			cd "$TW/dnssec"
 			k=$(ldns-keygen -a ECDSAP256SHA256 -k "$z")
 			w=$(ldns-keygen -a ECDSAP256SHA256 -k "$z")
-			cp "$f" "$z.zone"
+			fill_zone "$f" > "$z.zone"
 			cat "$k.key" >> "$z.zone"
 			ldns-signzone -f "$z.signed" "$z.zone" "$k" ||
 				exit 1
+			sed -n 's/^;world-bogus[[:space:]]\{1,\}\([^[:space:]]*\)[[:space:]]\{1,\}\([A-Za-z0-9]*\).*/\1 \2/p' "$f" |
+				while read -r own typ; do
+					break_rrsig "$z.signed" "$own" "$typ" ||
+						{ echo "no RRSIG $own $typ" >&2; exit 1; }
+				done || exit 1
 			cp "$k.ds" "$z.ds"
 			cp "$w.ds" "$z.wrong.ds"
 		) || die "cannot sign zone $z"
+		cat "$TW/dnssec/$z.ds" >> "$TW/dnssec/anchors"
 		echo "local-zone: \"$z.\" transparent" >> "$TW/zone.conf"
-		printf 'auth-zone:\n\tname: "%s."\n\tzonefile: "%s"\n\tfor-downstream: yes\n\tfor-upstream: no\n' \
+		echo "trust-anchor-file: \"$TW/dnssec/$z.ds\"" >> "$TW/zone.conf"
+		printf 'auth-zone:\n\tname: "%s."\n\tzonefile: "%s"\n\tfor-downstream: no\n\tfor-upstream: yes\n' \
 			"$z" "$TW/dnssec/$z.signed" >> "$TW/auth-zones.conf"
+	done
+}
+
+# WORLD_EXTRA_CERTS: NAME:KIND:DNS[,DNS...] each.
+build_extra_certs() {
+	local c name kind names
+	for c in ${WORLD_EXTRA_CERTS:-}; do
+		IFS=: read -r name kind names <<<"$c"
+		[ -n "$name" ] && [ -n "$kind" ] && [ -n "$names" ] ||
+			die "WORLD_EXTRA_CERTS: bad item '$c'"
+		# shellcheck disable=SC2086
+		"$WORLD_DIR/mkcerts.sh" leaf "$TW/certs" "$name" "$kind" ${names//,/ } ||
+			die "cannot make certificate $name"
 	done
 }
 
@@ -212,11 +302,13 @@ start() {
 
 	build_zone
 	build_policies
-	build_dnssec
 	names=""
 	while read -r d; do names="$names mta-sts.$d"; done < "$TW/policy-domains"
 	# shellcheck disable=SC2086
 	"$WORLD_DIR/mkcerts.sh" world "$TW/certs" $names ${WORLD_EXTRA_NAMES:-}
+	build_extra_certs
+	# after the certificates: signed zones may carry their TLSA data
+	build_dnssec
 
 	subst "$WORLD_DIR/unbound.conf.in" "$TW/unbound.conf"
 	subst "$WORLD_DIR/nginx.conf.in" "$TW/nginx.conf"

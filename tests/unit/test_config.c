@@ -44,6 +44,7 @@ static void t_defaults(void)
 	CU_ASSERT_EQUAL(cfg.cert_expiry_warning, 14 * 86400);
 	CU_ASSERT_STRING_EQUAL(cfg.ca_file, "");
 	CU_ASSERT_STRING_EQUAL(cfg.proxy, "");
+	CU_ASSERT_STRING_EQUAL(cfg.trust_anchor, "");
 	CU_ASSERT_EQUAL(cfg.n_overrides, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(cfg.cache_path, "mtasts"));
 }
@@ -86,6 +87,8 @@ static const struct kcase {
 	{ "resolver = /etc/mtasts/resolv.conf", F(resolver),
 	  "/etc/mtasts/resolv.conf", 0 },
 	{ "resolver = system", F(resolver), "", 0 },
+	{ "trust_anchor = /usr/share/dns/root.key", F(trust_anchor),
+	  "/usr/share/dns/root.key", 0 },
 	{ "dane = yes", F(dane), NULL, 1 },
 	{ "dane = on", F(dane), NULL, 1 },
 	{ "dane = true", F(dane), NULL, 1 },

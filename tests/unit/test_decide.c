@@ -1,7 +1,9 @@
 /*
  * test_decide.c - the verdict table of design.md: (policy, mode, MX, DANE)
  * -> verdict and reason.  RFC 8461 §4.1 (MX matching), §5 (testing vs
- * enforce), §2 (DANE is never overridden).  Table-driven.
+ * enforce), §2 (DANE is never overridden; it does not lift an enforced
+ * policy's MX filter either: docs/conformance.md), RFC 7672 §2.1.2 (a failed
+ * TLSA lookup makes the host unusable).  Table-driven.
  */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -45,14 +47,31 @@ static const struct dcase cases[] = {
 	  DANE_NONE, VERDICT_REFUSE_MX, "mx-mismatch" },
 	{ "enforce, DANE wins", true, POLICY_MODE_ENFORCE, "mx1.example.com",
 	  DANE_USABLE, VERDICT_DANE, "dane" },
-	{ "enforce, DANE on unlisted MX", true, POLICY_MODE_ENFORCE,
-	  "mx2.example.com", DANE_USABLE, VERDICT_DANE, "dane" },
+	{ "enforce, DANE on unlisted MX: the MX filter applies", true,
+	  POLICY_MODE_ENFORCE, "mx2.example.com", DANE_USABLE,
+	  VERDICT_REFUSE_MX, "mx-mismatch" },
+	{ "enforce, DANE wildcard match", true, POLICY_MODE_ENFORCE,
+	  "a.example.net", DANE_USABLE, VERDICT_DANE, "dane" },
+	{ "enforce, TLSA lookup failed", true, POLICY_MODE_ENFORCE,
+	  "mx1.example.com", DANE_FAILED, VERDICT_REFUSE_MX,
+	  "dane-tlsa-failed" },
+	{ "enforce, TLSA lookup failed, unlisted", true, POLICY_MODE_ENFORCE,
+	  "mx2.example.com", DANE_FAILED, VERDICT_REFUSE_MX, "mx-mismatch" },
 	{ "testing, match", true, POLICY_MODE_TESTING, "mx1.example.com",
 	  DANE_NONE, VERDICT_REPORT_ONLY, "testing" },
 	{ "testing, unlisted", true, POLICY_MODE_TESTING, "mx2.example.com",
 	  DANE_NONE, VERDICT_REPORT_ONLY, "testing-mx-mismatch" },
 	{ "testing, DANE", true, POLICY_MODE_TESTING, "mx1.example.com",
 	  DANE_USABLE, VERDICT_DANE, "dane" },
+	{ "testing, DANE on unlisted MX", true, POLICY_MODE_TESTING,
+	  "mx2.example.com", DANE_USABLE, VERDICT_DANE, "dane" },
+	{ "testing, TLSA lookup failed: never overridden", true,
+	  POLICY_MODE_TESTING, "mx1.example.com", DANE_FAILED,
+	  VERDICT_REFUSE_MX, "dane-tlsa-failed" },
+	{ "mode none, TLSA lookup failed", true, POLICY_MODE_NONE,
+	  "mx1.example.com", DANE_FAILED, VERDICT_NONE, "mode-none" },
+	{ "no policy, TLSA lookup failed", false, POLICY_MODE_ENFORCE,
+	  "mx1.example.com", DANE_FAILED, VERDICT_NONE, "no-policy" },
 	{ NULL, false, 0, NULL, 0, 0, NULL },
 };
 
@@ -136,24 +155,37 @@ struct dane_case {
 	const char *label;
 	bool mx_secure, mx_listed, tlsa_secure;
 	size_t n_tlsa;
+	bool tlsa_failed;
 	enum dane_state want;
 };
 
 static const struct dane_case dane_cases[] = {
-	{ "secure MX, listed, secure TLSA", true, true, true, 1, DANE_USABLE },
-	{ "insecure MX, secure TLSA", false, true, true, 2, DANE_NONE },
-	{ "secure MX without this host", true, false, true, 1, DANE_NONE },
-	{ "secure MX, insecure TLSA", true, true, false, 1, DANE_NONE },
-	{ "secure MX, no TLSA", true, true, true, 0, DANE_NONE },
-	{ "nothing secure", false, false, false, 0, DANE_NONE },
-	{ NULL, false, false, false, 0, DANE_NONE },
+	{ "secure MX, listed, secure TLSA", true, true, true, 1, false,
+	  DANE_USABLE },
+	{ "insecure MX, secure TLSA", false, true, true, 2, false, DANE_NONE },
+	{ "secure MX without this host", true, false, true, 1, false,
+	  DANE_NONE },
+	{ "secure MX, insecure TLSA", true, true, false, 1, false, DANE_NONE },
+	{ "secure MX, no TLSA", true, true, true, 0, false, DANE_NONE },
+	{ "nothing secure", false, false, false, 0, false, DANE_NONE },
+	/* RFC 7672 §2.1.2: a failed TLSA lookup (bogus, SERVFAIL) of a host
+	 * that a secure MX RRset names: the host is unusable */
+	{ "secure MX, listed, TLSA lookup failed", true, true, false, 0, true,
+	  DANE_FAILED },
+	/* RFC 7672 §2.2.1: without a secure MX RRset DANE does not apply */
+	{ "insecure MX, TLSA lookup failed", false, true, false, 0, true,
+	  DANE_NONE },
+	{ "secure MX without this host, TLSA lookup failed", true, false,
+	  false, 0, true, DANE_NONE },
+	{ NULL, false, false, false, 0, false, DANE_NONE },
 };
 
 static void test_dane_state(void)
 {
 	for (const struct dane_case *t = dane_cases; t->label; t++) {
 		enum dane_state got = dane_state_of(t->mx_secure, t->mx_listed,
-						    t->tlsa_secure, t->n_tlsa);
+						    t->tlsa_secure, t->n_tlsa,
+						    t->tlsa_failed);
 
 		if (got != t->want)
 			fprintf(stderr, "\n  case '%s': %d\n", t->label, got);
@@ -162,7 +194,8 @@ static void test_dane_state(void)
 	/* and so an unlisted MX under enforce with only a forged path to
 	 * DANE is refused */
 	CU_ASSERT_EQUAL(decide(true, POLICY_MODE_ENFORCE, BLOB, "evil.example",
-			       dane_state_of(false, true, true, 1), NULL),
+			       dane_state_of(false, true, true, 1, false),
+			       NULL),
 			VERDICT_REFUSE_MX);
 }
 

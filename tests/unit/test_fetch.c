@@ -121,6 +121,7 @@ static void t_from_config(void)
 	dns_opts_from_config(&dop, &cfg);
 	CU_ASSERT_PTR_NULL(dop.resolv_conf);
 	CU_ASSERT_EQUAL(dop.recursive, 0);
+	CU_ASSERT_PTR_NULL(dop.trust_anchor);
 	CU_ASSERT_EQUAL(dop.timeout_ms, 5000);
 
 	snprintf(cfg.ca_file, sizeof(cfg.ca_file), "/etc/ca.pem");
@@ -142,6 +143,10 @@ static void t_from_config(void)
 	dns_opts_from_config(&dop, &cfg);
 	CU_ASSERT_PTR_NULL(dop.resolv_conf);
 	CU_ASSERT_EQUAL(dop.recursive, 1);
+	CU_ASSERT_PTR_NULL(dop.trust_anchor);
+	snprintf(cfg.trust_anchor, sizeof(cfg.trust_anchor), "/etc/ta.ds");
+	dns_opts_from_config(&dop, &cfg);
+	CU_ASSERT_STRING_EQUAL(dop.trust_anchor, "/etc/ta.ds");
 }
 
 /* A proxy setting that is not one is refused before anything is sent. */

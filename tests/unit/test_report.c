@@ -282,6 +282,66 @@ static void t_aggregate(void)
 	report_day_destroy(d);
 }
 
+/* Results recorded under "sts", "tlsa" (a DANE session: the policy domain
+ * is the MX host's TLSA base domain, RFC 8460 §3) and "no-policy-found"
+ * come back as those policy types (§4.4), each with its own counts. */
+static void t_policy_types(void)
+{
+	static const struct {
+		const char *domain, *type, *id;
+		enum report_result res;
+	} recs[] = {
+		{ "mx.example.net", "tlsa", "", RESULT_SUCCESS },
+		{ "mx.example.net", "tlsa", "", RESULT_SUCCESS },
+		{ "mx.example.net", "tlsa", "", RESULT_DNSSEC_INVALID },
+		{ "example.net", "sts", "id1", RESULT_VALIDATION_FAILURE },
+		{ "example.org", "no-policy-found", "", RESULT_SUCCESS },
+	};
+	struct config cfg;
+	struct report_day *d;
+	struct report_ident id;
+	struct buf js;
+
+	fresh_dir(&cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(recs); i++) {
+		struct report_rec r;
+
+		memset(&r, 0, sizeof(r));
+		r.when = NOON;
+		snprintf(r.domain, sizeof(r.domain), "%s", recs[i].domain);
+		snprintf(r.policy_type, sizeof(r.policy_type), "%s",
+			 recs[i].type);
+		snprintf(r.policy_id, sizeof(r.policy_id), "%s", recs[i].id);
+		snprintf(r.mx_host, sizeof(r.mx_host), "mx.example.net");
+		r.result = recs[i].res;
+		CU_ASSERT_EQUAL(report_record(&cfg, &r), MT_OK);
+	}
+	CU_ASSERT_EQUAL_FATAL(report_day_create(&d, DAY), MT_OK);
+	CU_ASSERT_EQUAL(report_day_load_file(d, &cfg), MT_OK);
+	report_ident_init(&id, &cfg, NULL);
+	buf_init(&js, 1 << 20);
+	CU_ASSERT_EQUAL(report_day_json(d, &id, "mx.example.net", NULL, &js),
+			MT_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data, "\"policy-type\":\"tlsa\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data,
+				      "\"total-successful-session-count\":2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data,
+				      "\"result-type\":\"dnssec-invalid\""));
+	CU_ASSERT_PTR_NULL(strstr(js.data, "no-policy-found"));
+	buf_reset(&js);
+	CU_ASSERT_EQUAL(report_day_json(d, &id, "example.net", NULL, &js),
+			MT_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data, "\"policy-type\":\"sts\""));
+	CU_ASSERT_PTR_NULL(strstr(js.data, "tlsa"));
+	buf_reset(&js);
+	CU_ASSERT_EQUAL(report_day_json(d, &id, "example.org", NULL, &js),
+			MT_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(js.data,
+				      "\"policy-type\":\"no-policy-found\""));
+	buf_free(&js);
+	report_day_destroy(d);
+}
+
 /* What a host pushes is what the others merge: the same report, and two
  * hosts' counts add up. */
 static void t_counts(void)
@@ -966,6 +1026,7 @@ static CU_TestInfo tests[] = {
 	{ "report-id", t_report_id },
 	{ "days", t_parse_day },
 	{ "aggregate a day's file", t_aggregate },
+	{ "policy types sts, tlsa, no-policy-found", t_policy_types },
 	{ "counts round trip and merge", t_counts },
 	{ "counts from a hostile host", t_counts_hostile },
 	{ "caps", t_caps },

@@ -54,10 +54,15 @@ STATE_BEFORE=$(host_state)
 
 . "$HERE/../lib.sh"
 export MTASTS_SRC=$SRC
-export WORLD_EXTRA_ZONE=$HERE/world.zone
-export WORLD_EXTRA_POLICIES=$HERE/policies
+export WORLD_EXTRA_ZONE="$HERE/world.zone $HERE/dane/world.zone"
+export WORLD_EXTRA_POLICIES="$HERE/policies $HERE/dane/policies"
 export WORLD_MX_NAMES="mx1.example.test mx2.example.test mx3.example.test mx4.example.test mx5.example.test mxc.example.test mx.other.test"
-export WORLD_HOOK_START=$HERE/hook-start.sh
+# the DNSSEC-signed zone and MX hosts of dane.sh (dane/dane.test has them)
+export WORLD_EXTRA_DNSSEC=$HERE/dane/dane.test
+export WORLD_EXTRA_CERTS="dane-ee:self:mxee.dane.test dane-bad:ca:mxbad.dane.test
+ dane-bogus:ca:mxbogus.dane.test dane-pkix:ca:mxpkix.dane.test
+ dane-ta:otherca:mxta.dane.test dane-self:self:mxself.dane.test"
+export WORLD_HOOK_START="$HERE/hook-start.sh $HERE/dane/hook.sh"
 TW=${TW:-/tmp/mtasts-debian-$$}
 export TW
 mkdir -p "$TW.so"
@@ -321,6 +326,42 @@ check_match "mail for an enforced domain goes to the smarthost" \
 	"^=> $r R=smarthost T=remote_smtp_smarthost H=mx.other.test \[127.0.0.15\]" "$v"
 check "in the smarthost's mailbox" 1 "$(inbox "$r" 127.0.0.15)"
 # (Debian's remote_smtp_smarthost does not sign: no DKIM check here)
+
+echo "== DANE through Debian's configuration (the world of dane.sh)"
+# Exim trusts its resolver's AD bit only with "options trust-ad" (dane.sh
+# shows what happens without it).
+echo "options trust-ad" >> "/etc/netns/$NS/resolv.conf"
+next_rcpt ee.dane.test; v=$(result on "$(send on "$r")")
+check_match "DANE-EE, self-signed, enforced policy: delivered under DANE" \
+	"^=> $r R=mtasts_dnslookup T=mtasts_smtp_enforce H=mxee.dane.test \[127.0.0.41\].* CV=dane " "$v"
+next_rcpt bad.dane.test; v=$(result on "$(send on "$r")")
+check_match "TLSA matching nothing: deferred by DANE" \
+	"^== $r R=mtasts_dnslookup T=mtasts_smtp_enforce defer \(-37\) H=mxbad.dane.test .*The certificate differs" "$v"
+next_rcpt tst.dane.test; v=$(result on "$(send on "$r")")
+check_match "testing mode, DANE host: delivered under DANE" \
+	"^=> $r R=mtasts_dnslookup T=mtasts_smtp H=mxee.dane.test \[127.0.0.41\].* CV=dane " "$v"
+check "TLS-RPT: the DANE sessions recorded under tlsa and the MX host (transport events as Debian-exim)" 2 \
+	"$(cat "$E"/reports/results-* 2>/dev/null | grep -cP '^[0-9]+\tmxee\.dane\.test\ttlsa\t-\tsuccess\t')"
+mkconf nodane internet true <<<"MTASTS_ENABLE = 1"$'\n'"MTASTS_DANE_HOSTS =" || exit 1
+check "MTASTS_DANE_HOSTS empty: no hosts_try_dane on the mtasts transports" \
+	"hosts_try_dane = hosts_try_dane = " \
+	"$(for t in mtasts_smtp_enforce mtasts_smtp; do X nodane -bP transport $t | grep '^ *hosts_try_dane = ' | tr -d '\n'; done)"
+next_rcpt ee.dane.test; v=$(result nodane "$(send nodane "$r")")
+check_match "MTASTS_DANE_HOSTS empty: the self-signed DANE-EE host refused by the policy's checks" \
+	"^== $r R=mtasts_dnslookup T=mtasts_smtp_enforce defer \(-37\) H=mxee.dane.test .*certificate invalid" "$v"
+mkconf reqdane internet true <<<"MTASTS_ENABLE = 1"$'\n'"MTASTS_DANE_REQUIRE_HOSTS = mxpkix.dane.test" || exit 1
+next_rcpt pkix.dane.test; v=$(result reqdane "$(send reqdane "$r")")
+# (Exim makes a proven absence of TLSA records for such a host permanent:
+# the message bounces; docs/exim.md says so)
+check_match "MTASTS_DANE_REQUIRE_HOSTS: a listed host without TLSA records fails (Exim bounces)" \
+	"^\*\* $r R=mtasts_dnslookup T=mtasts_smtp_enforce: DANE error: tlsa lookup FAIL" "$v"
+next_rcpt pkix.dane.test; v=$(result on "$(send on "$r")")
+check_match "... and delivered by the policy's checks without it" \
+	"^=> $r R=mtasts_dnslookup T=mtasts_smtp_enforce H=mxpkix.dane.test .*CV=yes" "$v"
+check "the report transport does no DANE" "hosts_try_dane = " \
+	"$(X on -bP transport mtasts_smtp_tlsrpt | grep '^ *hosts_try_dane = ' | sed 's/^ *//')"
+check "cache and results files still Debian-exim's after the DANE deliveries as root" \
+	"Debian-exim " "$(stat -c '%U' "$E"/cache/* "$E"/reports/results-* 2>/dev/null | sort -u | tr '\n' ' ')"
 
 echo "== the unsplit template with unsplit.sed"
 mkconf unsplit internet false <<<"MTASTS_ENABLE = 1" || exit 1
