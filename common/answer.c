@@ -166,7 +166,8 @@ void answer_decide(const char *domain, const char *mx,
 			      &out->reason);
 	log_msg(LOG_LVL_INFO,
 		"domain=%s mx=%s mode=%s policy_id=%s verdict=%s reason=%s "
-		"source=%s", domain, mx, policy_mode_str(pol->mode),
+		"source=%s",
+		domain, mx, policy_mode_str(pol->mode),
 		pol->id[0] ? pol->id : "-", verdict_str(out->verdict),
 		reason_str(out->reason), engine_source_str(pol->source));
 }

@@ -22,13 +22,13 @@
 #include "txt.h"
 
 struct engine_policy {
-	bool have_policy;	/* a policy with mode testing or enforce */
+	bool have_policy; /* a policy with mode testing or enforce */
 	enum policy_mode mode;
 	char id[TXT_ID_MAX + 1];
 	uint32_t max_age;
 	int64_t expires;
 	uint32_t n_mx, mx_len;
-	char *mx;		/* blob; owned, released by engine_policy_clear */
+	char *mx; /* blob; owned, released by engine_policy_clear */
 	enum engine_source source;
 	enum mt_reason reason;
 };
@@ -53,8 +53,8 @@ struct answer_ctx {
 	char domain[DOMAIN_BUFSZ];
 	struct cache_entry ce;
 	bool have_entry;
-	bool blind;		/* this entry cannot be read */
-	bool no_cache;		/* no cache at all */
+	bool blind;    /* this entry cannot be read */
+	bool no_cache; /* no cache at all */
 	struct rules_in in;
 };
 

@@ -11,15 +11,15 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;	/* NULL until the first append */
+	char *data; /* NULL until the first append */
 	size_t len;
 	size_t cap;
-	size_t max;	/* hard cap on len */
+	size_t max; /* hard cap on len */
 };
 
 void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
-void buf_reset(struct buf *b);	/* len = 0, keeps memory */
+void buf_reset(struct buf *b); /* len = 0, keeps memory */
 int buf_add(struct buf *b, const void *p, size_t n);
 int buf_adds(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...)

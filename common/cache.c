@@ -158,7 +158,7 @@
 #include "shm.h"
 #include "status.h"
 
-#define CACHE_MAGIC "MTSTSC2"	/* 8 bytes with the NUL */
+#define CACHE_MAGIC "MTSTSC2" /* 8 bytes with the NUL */
 #define CACHE_VERSION 2u
 #define CACHE_ENDIAN 0x01020304u
 #define CACHE_HDR_SIZE 256u
@@ -171,18 +171,17 @@
 #define CACHE_CHUNK_HDR 8u
 #define CACHE_CHUNK_DATA (CACHE_CHUNK - CACHE_CHUNK_HDR)
 #define CACHE_MX_MAX ((uint32_t)POLICY_MX_BLOB_MAX)
-#define CACHE_EXT_MAX ((CACHE_MX_MAX + CACHE_CHUNK_DATA - 1) / \
-		       CACHE_CHUNK_DATA)
-#define CACHE_RESERVE CACHE_EXT_MAX	/* free chunks kept for updates */
+#define CACHE_EXT_MAX ((CACHE_MX_MAX + CACHE_CHUNK_DATA - 1) / CACHE_CHUNK_DATA)
+#define CACHE_RESERVE CACHE_EXT_MAX /* free chunks kept for updates */
 #define CACHE_PROBE_MAX 64u
-#define CACHE_SPIN 200		/* lock-free tries before the locked read */
+#define CACHE_SPIN 200 /* lock-free tries before the locked read */
 #define CACHE_LOCK_MS 2000
 #define CACHE_MIN_SLOTS 64u
 #define CACHE_MIN_CHUNKS 128u
 #define CACHE_MAX_NSLOTS (1u << 27)
 #define CACHE_MAX_NCHUNKS (1u << 26)
 #define CACHE_MAX_ATTACH 6
-#define CACHE_MAX_GROWS 4	/* per operation */
+#define CACHE_MAX_GROWS 4 /* per operation */
 
 enum slot_state { SLOT_FREE = 0, SLOT_USED = 1, SLOT_TOMB = 2 };
 
@@ -203,30 +202,30 @@ struct cache_hdr {
 	uint64_t ch_file_size;
 	uint64_t ch_key[2];
 	int64_t ch_created;
-	uint64_t ch_desc_sum;	/* checksum of everything above */
+	uint64_t ch_desc_sum; /* checksum of everything above */
 	/* Mutable below. */
-	uint32_t ch_retired;	/* 1: replaced, re-attach */
+	uint32_t ch_retired; /* 1: replaced, re-attach */
 	uint32_t ch_pad1;
 	uint64_t ch_hits, ch_misses, ch_evictions, ch_corrupt;
 	uint64_t ch_locked_reads, ch_grows, ch_lost;
-	uint32_t ch_free_chunks;	/* writers only; recounted on reclaim */
+	uint32_t ch_free_chunks; /* writers only; recounted on reclaim */
 	uint32_t ch_pad2;
 	uint64_t ch_torn;
 	uint8_t ch_reserved[256 - 192];
 };
 
 struct cache_chunk {
-	uint32_t cc_next;	/* next chunk + 1, 0 = the last */
+	uint32_t cc_next; /* next chunk + 1, 0 = the last */
 	uint32_t cc_pad;
 	uint8_t cc_data[CACHE_CHUNK_DATA];
 };
 
 struct cache_slot {
-	uint32_t cs_seq;	/* seqlock: odd = being written */
-	uint32_t cs_lru;	/* coarse last use, outside the checksums */
-	uint64_t cs_fsum;	/* checksum of bytes 16 .. fixed end */
+	uint32_t cs_seq;  /* seqlock: odd = being written */
+	uint32_t cs_lru;  /* coarse last use, outside the checksums */
+	uint64_t cs_fsum; /* checksum of bytes 16 .. fixed end */
 	uint64_t cs_hash;
-	uint64_t cs_dsum;	/* checksum of the domain and mx blob */
+	uint64_t cs_dsum; /* checksum of the domain and mx blob */
 	int64_t cs_fetched;
 	int64_t cs_expires;
 	int64_t cs_txt_checked;
@@ -237,8 +236,8 @@ struct cache_slot {
 	int32_t cs_lease_pid;
 	uint32_t cs_n_mx;
 	uint32_t cs_mx_len;
-	uint32_t cs_ext;	/* 0 = mx inline, else first chunk + 1 */
-	uint32_t cs_ext_n;	/* chunks in the chain */
+	uint32_t cs_ext;   /* 0 = mx inline, else first chunk + 1 */
+	uint32_t cs_ext_n; /* chunks in the chain */
 	uint16_t cs_dlen;
 	uint8_t cs_state;
 	uint8_t cs_kind;
@@ -253,11 +252,11 @@ struct cache_slot {
 };
 
 struct cache_jrnl {
-	uint32_t cj_armed;	/* 1: the image must reach slot cj_slot */
+	uint32_t cj_armed; /* 1: the image must reach slot cj_slot */
 	uint32_t cj_slot;
-	uint32_t cj_nbytes;	/* bytes of the image applied (from 8) */
+	uint32_t cj_nbytes; /* bytes of the image applied (from 8) */
 	uint32_t cj_pad;
-	uint64_t cj_sum;	/* checksum of cj_slot, cj_nbytes, image */
+	uint64_t cj_sum; /* checksum of cj_slot, cj_nbytes, image */
 	uint64_t cj_pad2;
 	struct cache_slot cj_image;
 };
@@ -281,7 +280,7 @@ _Static_assert(DOMAIN_BUFSZ - 1 < CACHE_SLOT_DATA, "domain fits");
 struct cache {
 	char *path;
 	size_t size_req, max_size;
-	unsigned flags;		/* CACHE_OPEN_* */
+	unsigned flags; /* CACHE_OPEN_* */
 	struct shm shm;
 	struct cache_hdr *hdr;
 	struct cache_jrnl *jrnl;
@@ -290,14 +289,14 @@ struct cache {
 	unsigned char *chunks;
 	uint32_t nslots, nchunks;
 	uint64_t key[2];
-	uint64_t file_size;	/* as the header describes it */
+	uint64_t file_size; /* as the header describes it */
 	unsigned gen;
-	uint32_t hits, misses;	/* not yet added to the header */
-	uint32_t lru_now;	/* coarse time for LRU stamps */
-	uint32_t lru_ops;	/* lookups since lru_now was read */
-	int64_t checked_at;	/* last check of the file under the name */
-	uint32_t rover;		/* where chunk allocation looks first */
-	bool building;		/* a new file being filled (migrate) */
+	uint32_t hits, misses; /* not yet added to the header */
+	uint32_t lru_now;      /* coarse time for LRU stamps */
+	uint32_t lru_ops;      /* lookups since lru_now was read */
+	int64_t checked_at;    /* last check of the file under the name */
+	uint32_t rover;	       /* where chunk allocation looks first */
+	bool building;	       /* a new file being filled (migrate) */
 };
 
 void (*cache_test_before_write)(const char *domain);
@@ -321,12 +320,22 @@ static void fork_register(void)
 /* ---- hashing and checksums ---- */
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                        \
-	do {                                                            \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                  \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                  \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+#define SIPROUND                   \
+	do {                       \
+		v0 += v1;          \
+		v1 = ROTL(v1, 13); \
+		v1 ^= v0;          \
+		v0 = ROTL(v0, 32); \
+		v2 += v3;          \
+		v3 = ROTL(v3, 16); \
+		v3 ^= v2;          \
+		v0 += v3;          \
+		v3 = ROTL(v3, 21); \
+		v3 ^= v0;          \
+		v2 += v1;          \
+		v1 = ROTL(v1, 17); \
+		v1 ^= v2;          \
+		v2 = ROTL(v2, 32); \
 	} while (0)
 
 static uint64_t load_le64(const unsigned char *p)
@@ -696,7 +705,7 @@ static bool mx_blob_ok(const char *mx, uint32_t len, uint32_t n)
 	while (off < len) {
 		nul = memchr(mx + off, '\0', len - off);
 		if (nul == NULL || nul == mx + off)
-			return false;	/* unterminated or empty pattern */
+			return false; /* unterminated or empty pattern */
 		off = (uint32_t)(nul - mx) + 1;
 		count++;
 	}
@@ -745,8 +754,8 @@ static bool chain_copy(const struct cache *c, uint32_t ext, uint32_t n,
 
 	for (uint32_t k = 0; k < n; k++) {
 		const struct cache_chunk *ch;
-		uint32_t take = len - off < CACHE_CHUNK_DATA ?
-			len - off : CACHE_CHUNK_DATA;
+		uint32_t take = len - off < CACHE_CHUNK_DATA ? len - off :
+							       CACHE_CHUNK_DATA;
 		uint32_t next;
 
 		if (i >= c->nchunks)
@@ -794,19 +803,20 @@ enum rd {
 	RD_OTHER,	/* a tomb, or another domain's (valid or damaged) */
 	RD_TORN,	/* a write is in progress: read again */
 	RD_BAD_OURS,	/* damaged, and it is the wanted domain's */
-	RD_BAD_UNKNOWN,	/* damaged, nobody can tell whose */
+	RD_BAD_UNKNOWN, /* damaged, nobody can tell whose */
 	RD_NOMEM,
 };
 
-#define WANT_ANY 0x1	/* cache_foreach: any valid entry is wanted */
+#define WANT_ANY 0x1 /* cache_foreach: any valid entry is wanted */
 
 struct want {
 	uint64_t hash;
 	const char *dom;
 	size_t dlen;
 	unsigned flags;
-	char *damaged_dom;	/* filled with a damaged slot's identity
-				 * when not NULL and it can be told */
+	/* filled with a damaged slot's identity when not NULL and it can be
+	 * told */
+	char *damaged_dom;
 };
 
 /* Identity of a damaged slot (copy s, mapping m; consistent copy already
@@ -898,8 +908,7 @@ static enum rd read_once(struct cache *c, uint32_t idx, const struct want *w,
 			chain_ok = true;
 		} else {
 			chain_ok = chain_copy(c, s.cs_ext, s.cs_ext_n,
-					      s.cs_mx_len,
-					      (unsigned char *)mx);
+					      s.cs_mx_len, (unsigned char *)mx);
 		}
 	}
 	if (!locked) {
@@ -921,7 +930,7 @@ static enum rd read_once(struct cache *c, uint32_t idx, const struct want *w,
 	if (!(w->flags & WANT_ANY) &&
 	    (s.cs_dlen != w->dlen || memcmp(s.cs_data, w->dom, w->dlen) != 0)) {
 		mem_free(mx);
-		return RD_OTHER;	/* a 64-bit hash collision */
+		return RD_OTHER; /* a 64-bit hash collision */
 	}
 	slot_to_entry(&s, (const char *)s.cs_data, out);
 	out->mx = mx;
@@ -1013,11 +1022,11 @@ static void recover(struct cache *c)
 	    j->cj_nbytes <= CACHE_SLOT_SIZE && jrnl_sum(j) == j->cj_sum) {
 		slot_write(c, j->cj_slot, &j->cj_image, j->cj_nbytes);
 		log_msg(LOG_LVL_NOTICE,
-			"event=cache-journal-replayed path=%s slot=%u",
-			c->path, j->cj_slot);
+			"event=cache-journal-replayed path=%s slot=%u", c->path,
+			j->cj_slot);
 	} else {
-		log_msg(LOG_LVL_NOTICE,
-			"event=cache-journal-dropped path=%s", c->path);
+		log_msg(LOG_LVL_NOTICE, "event=cache-journal-dropped path=%s",
+			c->path);
 	}
 	atomic_store_explicit((_Atomic uint32_t *)&j->cj_armed, 0,
 			      memory_order_release);
@@ -1038,13 +1047,13 @@ static int file_check(struct cache *c, int64_t now)
 	if (fstat(c->shm.fd, &st) == 0 && (uint64_t)st.st_size < c->file_size) {
 		log_msg(LOG_LVL_ERR,
 			"event=cache-truncated path=%s security=1 size=%lld "
-			"want=%llu", c->path, (long long)st.st_size,
+			"want=%llu",
+			c->path, (long long)st.st_size,
 			(unsigned long long)c->file_size);
 		return attach(c);
 	}
 	if (!shm_is_current(&c->shm, c->path)) {
-		log_msg(LOG_LVL_WARN, "event=cache-replaced path=%s",
-			c->path);
+		log_msg(LOG_LVL_WARN, "event=cache-replaced path=%s", c->path);
 		return attach(c);
 	}
 	return MT_OK;
@@ -1084,7 +1093,7 @@ static int lock_current(struct cache *c)
 			recover(c);
 			return MT_OK;
 		}
-		shm_unlock(&c->shm);	/* replaced meanwhile: follow */
+		shm_unlock(&c->shm); /* replaced meanwhile: follow */
 	}
 	return MT_EIO;
 }
@@ -1097,10 +1106,10 @@ static void unlock(struct cache *c)
 /* ---- migration into a new file (growth, salvage) ---- */
 
 struct build {
-	struct cache *old;	/* NULL: an empty file */
-	uint64_t old_limit;	/* bytes of the old mapping that exist */
+	struct cache *old;  /* NULL: an empty file */
+	uint64_t old_limit; /* bytes of the old mapping that exist */
 	const struct layout *l;
-	const uint64_t *key;	/* NULL: a new key */
+	const uint64_t *key; /* NULL: a new key */
 	unsigned moved, lost, dropped;
 	int rc;
 };
@@ -1117,8 +1126,8 @@ static bool chain_inside(const struct cache *o, const struct cache_slot *m,
 	if (m->cs_ext == 0 || n == 0 || n > CACHE_EXT_MAX)
 		return false;
 	for (uint32_t k = 0; k < n; k++) {
-		uint64_t end = o->hdr->ch_chunks_off +
-			       ((uint64_t)i + 1) * CACHE_CHUNK;
+		uint64_t end =
+			o->hdr->ch_chunks_off + ((uint64_t)i + 1) * CACHE_CHUNK;
 		uint32_t next;
 
 		if (i >= o->nchunks || end > limit)
@@ -1144,8 +1153,8 @@ static void migrate(struct cache *v, struct build *b)
 	for (uint32_t i = 0; i < o->nslots && b->rc == MT_OK; i++) {
 		struct cache_entry e;
 		struct want w = { 0, NULL, 0, WANT_ANY, who };
-		uint64_t end = CACHE_SLOTS_OFF +
-			       (uint64_t)(i + 1) * CACHE_SLOT_SIZE;
+		uint64_t end =
+			CACHE_SLOTS_OFF + (uint64_t)(i + 1) * CACHE_SLOT_SIZE;
 		const struct cache_slot *m = &o->slots[i];
 		enum rd r;
 
@@ -1193,7 +1202,8 @@ static void migrate(struct cache *v, struct build *b)
 			b->lost++;
 			log_msg(LOG_LVL_ERR,
 				"event=cache-entry-lost domain=%s security=1 "
-				"why=\"damaged while rebuilding\"", who);
+				"why=\"damaged while rebuilding\"",
+				who);
 		} else {
 			b->dropped++;
 		}
@@ -1246,21 +1256,23 @@ static int replace_file(struct cache *c, const struct layout *l,
 	rc = shm_create(c->path, (size_t)l->file_size, build_file, &b, 1);
 	if (rc != MT_OK)
 		return rc;
-	if (c->shm.base != NULL && c->shm.size >= CACHE_HDR_SIZE)
-		atomic_store_explicit(
-			(_Atomic uint32_t *)&((struct cache_hdr *)(void *)
-					      c->shm.base)->ch_retired,
-			1, memory_order_release);
+	if (c->shm.base != NULL && c->shm.size >= CACHE_HDR_SIZE) {
+		struct cache_hdr *old = (struct cache_hdr *)(void *)c->shm.base;
+
+		atomic_store_explicit((_Atomic uint32_t *)&old->ch_retired, 1,
+				      memory_order_release);
+	}
 	if (b.lost || b.dropped)
 		log_msg(LOG_LVL_ERR,
 			"event=cache-rebuilt path=%s security=1 moved=%u "
-			"lost=%u unreadable=%u", c->path, b.moved, b.lost,
-			b.dropped);
+			"lost=%u unreadable=%u",
+			c->path, b.moved, b.lost, b.dropped);
 	else if (b.old != NULL)
 		log_msg(LOG_LVL_NOTICE,
 			"event=cache-rebuilt path=%s moved=%u slots=%u "
-			"chunks=%u size=%llu", c->path, b.moved, l->nslots,
-			l->nchunks, (unsigned long long)l->file_size);
+			"chunks=%u size=%llu",
+			c->path, b.moved, l->nslots, l->nchunks,
+			(unsigned long long)l->file_size);
 	return MT_OK;
 }
 
@@ -1282,7 +1294,7 @@ static int grow_locked(struct cache *c, const char *why)
 	    (l.nslots == c->nslots && l.nchunks == c->nchunks))
 		return MT_EFULL;
 	if (!shm_is_current(&c->shm, c->path)) {
-		unlock(c);	/* replaced by someone else: follow */
+		unlock(c); /* replaced by someone else: follow */
 		return attach(c);
 	}
 	rc = replace_file(c, &l, c->file_size, true);
@@ -1316,7 +1328,7 @@ static int attach(struct cache *c)
 	    c->gen == atomic_load_explicit(&fork_gen, memory_order_relaxed))
 		stat_flush(c);
 	detach(c);
-	c->hits = 0;	/* approximate: a child does not repeat its parent's */
+	c->hits = 0; /* approximate: a child does not repeat its parent's */
 	c->misses = 0;
 	c->gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
 	c->checked_at = clock_now();
@@ -1325,7 +1337,7 @@ static int attach(struct cache *c)
 		if (rc == MT_ENOTFOUND || rc == MT_ECORRUPT) {
 			if (c->flags & CACHE_OPEN_NOCREATE)
 				return rc;
-			if (rc == MT_ECORRUPT)	/* an empty file */
+			if (rc == MT_ECORRUPT) /* an empty file */
 				log_msg(LOG_LVL_ERR,
 					"event=cache-rebuilt path=%s "
 					"security=1 why=\"empty file\"",
@@ -1354,15 +1366,17 @@ static int attach(struct cache *c)
 			if (!retired(c))
 				return MT_OK;
 			if (!shm_is_current(&c->shm, c->path)) {
-				detach(c);	/* the name has a new file */
+				detach(c); /* the name has a new file */
 				continue;
 			}
 			why = "retired flag set on the current file";
 			v = HDR_BAD;
 		}
 		if (c->flags & CACHE_OPEN_NOCREATE) {
-			log_msg(LOG_LVL_ERR, "event=cache-unusable path=%s "
-				"why=\"%s\"", c->path, why);
+			log_msg(LOG_LVL_ERR,
+				"event=cache-unusable path=%s "
+				"why=\"%s\"",
+				c->path, why);
 			detach(c);
 			return MT_ECORRUPT;
 		}
@@ -1375,12 +1389,13 @@ static int attach(struct cache *c)
 		if (shm_is_current(&c->shm, c->path)) {
 			log_msg(LOG_LVL_ERR,
 				"event=cache-unusable path=%s security=1 "
-				"why=\"%s\"", c->path, why);
+				"why=\"%s\"",
+				c->path, why);
 			if (v == HDR_TRUNCATED) {
 				/* The layout is known: keep what is left. */
 				view_set(c, c->shm.base,
 					 (struct cache_hdr *)(void *)
-					 c->shm.base);
+						 c->shm.base);
 				rc = layout_make(c->nslots, c->nchunks, &l);
 				if (rc == MT_OK)
 					rc = replace_file(c, &l, c->shm.size,
@@ -1394,7 +1409,8 @@ static int attach(struct cache *c)
 					log_msg(LOG_LVL_ERR,
 						"event=cache-rebuilt path=%s "
 						"security=1 why=\"%s\" "
-						"lost=all", c->path, why);
+						"lost=all",
+						c->path, why);
 			}
 		}
 		shm_unlock(&c->shm);
@@ -1440,7 +1456,7 @@ int cache_open_opts(struct cache **out, const char *path,
 int cache_open_flags(struct cache **out, const char *path, size_t size,
 		     unsigned flags)
 {
-	struct cache_opts o = { size, 1, flags };	/* no growth */
+	struct cache_opts o = { size, 1, flags }; /* no growth */
 
 	return cache_open_opts(out, path, &o);
 }
@@ -1509,8 +1525,8 @@ static int probe_read(struct cache *c, const struct want *w, bool locked,
 	bool unreadable = false;
 
 	for (uint32_t i = 0; i < CACHE_PROBE_MAX; i++) {
-		enum rd r = locked ? read_once(c, idx, w, true, out)
-				   : read_slot(c, idx, w, out);
+		enum rd r = locked ? read_once(c, idx, w, true, out) :
+				     read_slot(c, idx, w, out);
 
 		switch (r) {
 		case RD_OK:
@@ -1604,14 +1620,14 @@ int cache_get(struct cache *c, const char *domain, struct cache_entry *out)
 /* ---- writing (lock held) ---- */
 
 struct found {
-	uint32_t at;		/* the domain's slot, UINT32_MAX none */
-	bool damaged;		/* at is damaged (it is the domain's) */
-	uint32_t reuse;		/* first TOMB, or the FREE that ended the
-				 * probe; UINT32_MAX none */
+	uint32_t at;  /* the domain's slot, UINT32_MAX none */
+	bool damaged; /* at is damaged (it is the domain's) */
+	/* first TOMB, or the FREE that ended the probe; UINT32_MAX none */
+	uint32_t reuse;
 };
 
-static int probe_write(struct cache *c, uint64_t h, const char *d,
-		       size_t dlen, struct found *f)
+static int probe_write(struct cache *c, uint64_t h, const char *d, size_t dlen,
+		       struct found *f)
 {
 	struct want w = { h, d, dlen, 0, NULL };
 	uint32_t idx = home(c, h);
@@ -1651,8 +1667,8 @@ static int probe_write(struct cache *c, uint64_t h, const char *d,
 			    f->reuse == UINT32_MAX)
 				f->reuse = idx;
 			break;
-		case RD_BAD_UNKNOWN:	/* never reused for another domain */
-		case RD_TORN:	/* impossible with the lock */
+		case RD_BAD_UNKNOWN: /* never reused for another domain */
+		case RD_TORN:	     /* impossible with the lock */
 			break;
 		}
 		if (++idx == c->nslots)
@@ -1738,8 +1754,8 @@ static uint32_t ext_alloc(struct cache *c, uint32_t n, uint32_t idx,
 			continue;
 		/* Free chunks: no reader can be looking at them. */
 		ch = chunk_at(c, i);
-		take = len - off < CACHE_CHUNK_DATA ? len - off
-						    : CACHE_CHUNK_DATA;
+		take = len - off < CACHE_CHUNK_DATA ? len - off :
+						      CACHE_CHUNK_DATA;
 		memcpy(ch->cc_data, p + off, take);
 		off += take;
 		ch->cc_next = 0;
@@ -1751,7 +1767,7 @@ static uint32_t ext_alloc(struct cache *c, uint32_t n, uint32_t idx,
 		prev = i;
 		got++;
 	}
-	if (got < n) {		/* the count was wrong: undo, recount */
+	if (got < n) { /* the count was wrong: undo, recount */
 		ext_free(c, first, got, idx);
 		ext_reclaim(c);
 		return 0;
@@ -1814,17 +1830,17 @@ static int evict_class(const struct cache_slot *m, uint32_t nchunks,
 {
 	if (m->cs_state != SLOT_USED || (m->cs_seq & 1) ||
 	    fixed_sum(m) != m->cs_fsum || !fields_ok(m, nchunks))
-		return CLASS_NEVER;	/* damaged: may be anybody's */
+		return CLASS_NEVER; /* damaged: may be anybody's */
 	if (lease_live(m, now))
 		return CLASS_NEVER;
 	if (m->cs_expires <= now && m->cs_kind != CACHE_EMPTY)
 		return 0;
 	if (m->cs_kind == CACHE_LOST ||
 	    (m->cs_kind == CACHE_POLICY && m->cs_mode == POLICY_MODE_ENFORCE))
-		return CLASS_NEVER;	/* never for another domain */
+		return CLASS_NEVER; /* never for another domain */
 	if (m->cs_kind == CACHE_POLICY)
 		return 2;
-	return 1;	/* negative answers, back-off state */
+	return 1; /* negative answers, back-off state */
 }
 
 static uint32_t pick_victim(struct cache *c, uint64_t h, int64_t now,
@@ -1863,8 +1879,8 @@ static int image_from(struct cache_slot *n, uint64_t h, const char *d,
 	size_t idlen = strnlen(e->id, sizeof(e->id));
 	size_t fidlen = strnlen(e->fail_id, sizeof(e->fail_id));
 
-	if (idlen > TXT_ID_MAX || fidlen > TXT_ID_MAX ||
-	    e->kind > CACHE_LOST || e->mode > POLICY_MODE_ENFORCE)
+	if (idlen > TXT_ID_MAX || fidlen > TXT_ID_MAX || e->kind > CACHE_LOST ||
+	    e->mode > POLICY_MODE_ENFORCE)
 		return MT_EINVAL;
 	if (e->mx_len > CACHE_MX_MAX)
 		return MT_ETOOBIG;
@@ -1896,7 +1912,7 @@ static int image_from(struct cache_slot *n, uint64_t h, const char *d,
 	return MT_OK;
 }
 
-#define NEED_GROW 1	/* internal: grow the file, then start over */
+#define NEED_GROW 1 /* internal: grow the file, then start over */
 
 /* Write entry e (answer and bookkeeping as given) into slot idx, data
  * included; idx's current extent (if any, and valid) is freed after. */
@@ -1928,8 +1944,8 @@ static int write_full(struct cache *c, uint32_t idx, uint64_t h,
 			memcpy(n.cs_data + dlen, e->mx, e->mx_len);
 		used += e->mx_len;
 	} else {
-		uint32_t k = (e->mx_len + CACHE_CHUNK_DATA - 1) /
-			     CACHE_CHUNK_DATA;
+		uint32_t k =
+			(e->mx_len + CACHE_CHUNK_DATA - 1) / CACHE_CHUNK_DATA;
 		uint32_t ext = ext_alloc(c, k, idx, e->mx, e->mx_len,
 					 old_ext != 0 && k <= old_n);
 
@@ -1940,7 +1956,8 @@ static int write_full(struct cache *c, uint32_t idx, uint64_t h,
 		    evict_for_chunks(c, k, idx, clock_now()))
 			ext = ext_alloc(c, k, idx, e->mx, e->mx_len, false);
 		if (ext == 0) {
-			log_msg(LOG_LVL_ERR, "event=cache-full path=%s "
+			log_msg(LOG_LVL_ERR,
+				"event=cache-full path=%s "
 				"domain=%s why=\"no room for %u mx bytes\"",
 				c->path, e->domain, e->mx_len);
 			return MT_EFULL;
@@ -2007,8 +2024,7 @@ static uint32_t place(struct cache *c, uint64_t h, const struct found *f,
 }
 
 /* Insert e into a view being built (no other process sees it). */
-static int insert_new(struct cache *v, const struct cache_entry *e,
-		      int64_t now)
+static int insert_new(struct cache *v, const struct cache_entry *e, int64_t now)
 {
 	struct found f;
 	size_t dlen = strlen(e->domain);
@@ -2020,7 +2036,7 @@ static int insert_new(struct cache *v, const struct cache_entry *e,
 	if (rc != MT_OK)
 		return rc;
 	if (f.at != UINT32_MAX)
-		return MT_OK;	/* a duplicate in a damaged source: first */
+		return MT_OK; /* a duplicate in a damaged source: first */
 	idx = place(v, h, &f, now, &rc);
 	if (idx == UINT32_MAX)
 		return MT_EFULL;
@@ -2029,8 +2045,8 @@ static int insert_new(struct cache *v, const struct cache_entry *e,
 }
 
 /* The domain's slot is damaged: keep the name, as a lost entry. */
-static void make_lost(struct cache *c, uint32_t idx, uint64_t h,
-		      const char *d, int64_t now, struct cache_slot *n)
+static void make_lost(struct cache *c, uint32_t idx, uint64_t h, const char *d,
+		      int64_t now, struct cache_slot *n)
 {
 	struct cache_entry e;
 
@@ -2047,7 +2063,8 @@ static void make_lost(struct cache *c, uint32_t idx, uint64_t h,
 	stat_add(c, &c->hdr->ch_lost);
 	log_msg(LOG_LVL_ERR,
 		"event=cache-entry-lost domain=%s slot=%u security=1 "
-		"why=\"damaged bytes\"", d, idx);
+		"why=\"damaged bytes\"",
+		d, idx);
 }
 
 /* ---- the write operations ---- */
@@ -2056,11 +2073,11 @@ enum op { OP_PUT, OP_CONFIRM, OP_FAIL, OP_LEASE, OP_UNLEASE, OP_DELETE };
 
 struct op_args {
 	enum op op;
-	const struct cache_entry *e;	/* OP_PUT */
-	const char *id;			/* OP_CONFIRM, OP_FAIL */
-	int64_t now, deadline;		/* OP_LEASE: deadline */
-	int64_t bmin, bmax;		/* OP_FAIL */
-	uint32_t fails;			/* OP_FAIL: out */
+	const struct cache_entry *e; /* OP_PUT */
+	const char *id;		     /* OP_CONFIRM, OP_FAIL */
+	int64_t now, deadline;	     /* OP_LEASE: deadline */
+	int64_t bmin, bmax;	     /* OP_FAIL */
+	uint32_t fails;		     /* OP_FAIL: out */
 };
 
 static int64_t backoff_for(uint32_t fails, int64_t bmin, int64_t bmax)
@@ -2145,8 +2162,8 @@ static int op_locked(struct cache *c, const char *d, size_t dlen,
 			e.lease_deadline = a->deadline;
 		} else {
 			e.fail_count = 1;
-			e.retry_after = a->now + backoff_for(1, a->bmin,
-							      a->bmax);
+			e.retry_after =
+				a->now + backoff_for(1, a->bmin, a->bmax);
 			memcpy(e.fail_id, a->id ? a->id : "",
 			       a->id ? strnlen(a->id, TXT_ID_MAX) : 0);
 			a->fails = 1;
@@ -2169,11 +2186,11 @@ static int op_locked(struct cache *c, const char *d, size_t dlen,
 			return MT_EINVAL;
 		if (a->e->kind == CACHE_POLICY && m->cs_kind == CACHE_POLICY &&
 		    m->cs_fetched > a->e->fetched)
-			return MT_EEXIST;	/* a newer fetch won */
+			return MT_EEXIST; /* a newer fetch won */
 		if (a->e->kind == CACHE_NEGATIVE &&
 		    (m->cs_kind == CACHE_POLICY || m->cs_kind == CACHE_LOST) &&
 		    m->cs_expires > a->now)
-			return MT_EEXIST;	/* RFC 8461 §10 */
+			return MT_EEXIST; /* RFC 8461 §10 */
 		{
 			struct cache_entry e = *a->e;
 
@@ -2198,8 +2215,8 @@ static int op_locked(struct cache *c, const char *d, size_t dlen,
 		n.cs_fail_count = m->cs_fail_count + 1;
 		if (n.cs_fail_count == 0)
 			n.cs_fail_count = UINT32_MAX;
-		n.cs_retry_after = a->now + backoff_for(n.cs_fail_count,
-							a->bmin, a->bmax);
+		n.cs_retry_after =
+			a->now + backoff_for(n.cs_fail_count, a->bmin, a->bmax);
 		set_fail_id(&n, a->id);
 		a->fails = n.cs_fail_count;
 		write_fixed(c, idx, &n);
@@ -2213,11 +2230,11 @@ static int op_locked(struct cache *c, const char *d, size_t dlen,
 		return MT_OK;
 	case OP_UNLEASE:
 		if (m->cs_lease_pid != getpid())
-			return MT_OK;	/* not ours: leave it */
+			return MT_OK; /* not ours: leave it */
 		if (m->cs_kind == CACHE_EMPTY && m->cs_fail_count == 0 &&
 		    m->cs_retry_after == 0) {
 			clear_slot(c, idx, SLOT_TOMB);
-			return MT_OK;	/* nothing left to keep */
+			return MT_OK; /* nothing left to keep */
 		}
 		n.cs_lease_pid = 0;
 		n.cs_lease_deadline = 0;
@@ -2251,11 +2268,10 @@ static int run_op(struct cache *c, const char *domain, struct op_args *a)
 			break;
 		}
 		if (rc != MT_OK)
-			return rc;	/* unlocked by grow_locked */
+			return rc; /* unlocked by grow_locked */
 	}
-	log_msg(LOG_LVL_ERR,
-		"event=cache-full path=%s domain=%s max_size=%llu", c->path,
-		domain, (unsigned long long)c->max_size);
+	log_msg(LOG_LVL_ERR, "event=cache-full path=%s domain=%s max_size=%llu",
+		c->path, domain, (unsigned long long)c->max_size);
 	return MT_EFULL;
 }
 
@@ -2348,7 +2364,7 @@ int cache_flush(struct cache *c)
 		if (m->cs_state != SLOT_FREE || (m->cs_seq & 1) || !pristine(m))
 			clear_slot(c, i, SLOT_FREE);
 	}
-	ext_reclaim(c);		/* every chunk free again, and counted */
+	ext_reclaim(c); /* every chunk free again, and counted */
 	unlock(c);
 	log_msg(LOG_LVL_NOTICE, "event=cache-flushed path=%s", c->path);
 	return MT_OK;
@@ -2372,7 +2388,7 @@ int cache_foreach(struct cache *c,
 
 		memset(&e, 0, sizeof(e));
 		r = read_slot(c, i, &w, &e);
-		if (r == RD_TORN) {	/* a write in progress: wait it out */
+		if (r == RD_TORN) { /* a write in progress: wait it out */
 			if ((rc = lock_current(c)) != MT_OK)
 				return rc;
 			if (i < c->nslots)
@@ -2393,7 +2409,8 @@ int cache_foreach(struct cache *c,
 
 int cache_foreach_damaged(struct cache *c,
 			  int (*fn)(uint32_t slot, const char *domain,
-				    void *arg), void *arg)
+				    void *arg),
+			  void *arg)
 {
 	char who[DOMAIN_BUFSZ];
 	struct want w = { 0, NULL, 0, WANT_ANY, who };
@@ -2415,8 +2432,7 @@ int cache_foreach_damaged(struct cache *c,
 			rc = MT_ENOMEM;
 			break;
 		}
-		if (r == RD_BAD_UNKNOWN &&
-		    fn(i, who[0] ? who : NULL, arg) != 0)
+		if (r == RD_BAD_UNKNOWN && fn(i, who[0] ? who : NULL, arg) != 0)
 			break;
 	}
 	unlock(c);
@@ -2442,7 +2458,7 @@ int cache_stats(struct cache *c, struct cache_stats *st)
 		atomic_thread_fence(memory_order_acquire);
 		if ((s1 & 1) ||
 		    seq_load(&c->slots[i], memory_order_relaxed) != s1)
-			continue;	/* a write in progress: skip */
+			continue; /* a write in progress: skip */
 		if (s.cs_state == SLOT_FREE && pristine(&s))
 			continue;
 		if (fixed_sum(&s) != s.cs_fsum ||
@@ -2463,8 +2479,9 @@ int cache_stats(struct cache *c, struct cache_stats *st)
 		if (s.cs_ext)
 			st->chunks_used += s.cs_ext_n;
 	}
-#define LOAD(f) atomic_load_explicit((_Atomic uint64_t *)&c->hdr->f, \
-				     memory_order_relaxed)
+#define LOAD(f)                                              \
+	atomic_load_explicit((_Atomic uint64_t *)&c->hdr->f, \
+			     memory_order_relaxed)
 	st->hits = LOAD(ch_hits);
 	st->misses = LOAD(ch_misses);
 	st->evictions = LOAD(ch_evictions);
@@ -2496,8 +2513,8 @@ int cache_test_where(struct cache *c, const char *domain,
 	} else {
 		const struct cache_slot *m = &c->slots[f.at];
 
-		wh->slot_off = CACHE_SLOTS_OFF +
-			       (uint64_t)f.at * CACHE_SLOT_SIZE;
+		wh->slot_off =
+			CACHE_SLOTS_OFF + (uint64_t)f.at * CACHE_SLOT_SIZE;
 		wh->state_off = offsetof(struct cache_slot, cs_state);
 		wh->hash_off = offsetof(struct cache_slot, cs_hash);
 		wh->kind_off = offsetof(struct cache_slot, cs_kind);

@@ -26,60 +26,60 @@
 #include "txt.h"
 
 enum cache_kind {
-	CACHE_EMPTY = 0,	/* only lease / back-off state, no answer */
-	CACHE_POLICY = 1,	/* a valid policy */
-	CACHE_NEGATIVE = 2,	/* "no policy" answer, until expires */
-	CACHE_LOST = 3,		/* this domain's entry was damaged and could
-				 * not be recovered: whatever it held is
-				 * unknown (may have been an enforce policy)
-				 * until a policy is fetched again or
-				 * expires passes */
+	CACHE_EMPTY = 0,    /* only lease / back-off state, no answer */
+	CACHE_POLICY = 1,   /* a valid policy */
+	CACHE_NEGATIVE = 2, /* "no policy" answer, until expires */
+	/* this domain's entry was damaged and could not be recovered:
+	 * whatever it held is unknown (may have been an enforce policy)
+	 * until a policy is fetched again or expires passes */
+	CACHE_LOST = 3,
 };
 
 /* The longest a lost entry can matter: the max_age cap (RFC 8461 §3.2). */
 #define CACHE_LOST_TTL 31557600
 
 struct cache_entry {
-	char domain[DOMAIN_BUFSZ];	/* normalised */
-	uint8_t kind;			/* enum cache_kind */
-	uint8_t mode;			/* enum policy_mode (CACHE_POLICY) */
+	char domain[DOMAIN_BUFSZ]; /* normalised */
+	uint8_t kind;		   /* enum cache_kind */
+	uint8_t mode;		   /* enum policy_mode (CACHE_POLICY) */
 	uint32_t max_age;
-	int64_t fetched;		/* when the policy was fetched */
-	int64_t expires;		/* policy: fetched + max_age;
-					 * negative: end of the negative TTL */
-	int64_t txt_checked;		/* last time the TXT id was confirmed */
-	char id[TXT_ID_MAX + 1];	/* TXT id of the cached policy */
-	uint32_t fail_count;		/* consecutive failed refreshes */
-	int64_t retry_after;		/* back-off: no fetch before this */
-	char fail_id[TXT_ID_MAX + 1];	/* TXT id whose fetch failed last
-					 * ("" = a DNS failure) */
-	int64_t lease_deadline;		/* fetch lease (0 = none) */
+	int64_t fetched; /* when the policy was fetched */
+	/* policy: fetched + max_age; negative: end of the negative TTL */
+	int64_t expires;
+	int64_t txt_checked;	 /* last time the TXT id was confirmed */
+	char id[TXT_ID_MAX + 1]; /* TXT id of the cached policy */
+	uint32_t fail_count;	 /* consecutive failed refreshes */
+	int64_t retry_after;	 /* back-off: no fetch before this */
+	/* TXT id whose fetch failed last ("" = a DNS failure) */
+	char fail_id[TXT_ID_MAX + 1];
+	int64_t lease_deadline; /* fetch lease (0 = none) */
 	int32_t lease_pid;
 	uint32_t n_mx;
 	uint32_t mx_len;
-	char *mx;			/* blob as in policy.h; owned by the entry */
+	char *mx; /* blob as in policy.h; owned by the entry */
 };
 
 struct cache_stats {
 	uint64_t slots, used, policies, negatives, lost, damaged;
 	uint64_t file_size, chunks, chunks_used;
-	uint64_t hits, misses, evictions, corrupt_seen;	/* approximate */
-	uint64_t torn_reads;	/* reads that met a write in progress */
-	uint64_t locked_reads;	/* ... and waited for it under the lock */
-	uint64_t grows;						/* approximate */
+	uint64_t hits, misses, evictions, corrupt_seen; /* approximate */
+	uint64_t torn_reads;   /* reads that met a write in progress */
+	uint64_t locked_reads; /* ... and waited for it under the lock */
+	uint64_t grows;	       /* approximate */
 };
 
 struct cache;
 
-#define CACHE_DEFAULT_SIZE (64u << 20)		/* bytes, initial */
-#define CACHE_DEFAULT_MAX_SIZE (1024u << 20)	/* bytes, growth limit */
+#define CACHE_DEFAULT_SIZE (64u << 20)	     /* bytes, initial */
+#define CACHE_DEFAULT_MAX_SIZE (1024u << 20) /* bytes, growth limit */
 
 struct cache_opts {
-	size_t size;		/* initial file size (0 = default); an
-				 * existing file keeps its own */
-	size_t max_size;	/* the file grows (by rebuild) up to this
-				 * (0 = default; below size = no growth) */
-	unsigned flags;		/* CACHE_OPEN_* */
+	/* initial file size (0 = default); an existing file keeps its own */
+	size_t size;
+	/* the file grows (by rebuild) up to this (0 = default; below size =
+	 * no growth) */
+	size_t max_size;
+	unsigned flags; /* CACHE_OPEN_* */
 };
 /* A missing file is MT_ENOTFOUND and nothing is created or rebuilt
  * (inspection commands). */
@@ -96,7 +96,7 @@ int cache_open_opts(struct cache **out, const char *path,
 int cache_open(struct cache **out, const char *path, size_t size);
 int cache_open_flags(struct cache **out, const char *path, size_t size,
 		     unsigned flags);
-void cache_close(struct cache *c);	/* accepts NULL */
+void cache_close(struct cache *c); /* accepts NULL */
 
 /* Copy the entry for the normalised domain into *out (release with
  * cache_entry_clear).  MT_OK, MT_ENOTFOUND, MT_ECORRUPT (not found, but a
@@ -156,16 +156,17 @@ int cache_foreach(struct cache *c,
  * that can be told, else NULL. */
 int cache_foreach_damaged(struct cache *c,
 			  int (*fn)(uint32_t slot, const char *domain,
-				    void *arg), void *arg);
+				    void *arg),
+			  void *arg);
 int cache_stats(struct cache *c, struct cache_stats *st);
 
 /* For tests that damage the file on purpose: where the slot holding
  * domain is (file offsets of the slot and of some of its fields).
  * MT_OK or MT_ENOTFOUND. */
 struct cache_where {
-	uint64_t slot_off;	/* start of the slot */
+	uint64_t slot_off; /* start of the slot */
 	uint32_t state_off, hash_off, kind_off, data_off, fixed_sum_off;
-	uint64_t ext_off;	/* start of its data extent, 0 = inline */
+	uint64_t ext_off; /* start of its data extent, 0 = inline */
 };
 int cache_test_where(struct cache *c, const char *domain,
 		     struct cache_where *w);

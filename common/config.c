@@ -38,14 +38,15 @@
  */
 #define FIELD(m) offsetof(struct config, m), sizeof(((struct config *)0)->m)
 
+/* clang-format off: one key per block, in the order of mtasts.conf(5) */
 static const struct config_word bool_words[] = {
-	{ "yes", 1, NULL },  { "true", 1, NULL },  { "on", 1, NULL },
-	{ "1", 1, NULL },    { "no", 0, NULL },    { "false", 0, NULL },
-	{ "off", 0, NULL },  { "0", 0, NULL },     { NULL, 0, NULL },
+	{ "yes", 1, NULL }, { "true", 1, NULL }, { "on", 1, NULL },
+	{ "1", 1, NULL },   { "no", 0, NULL },	 { "false", 0, NULL },
+	{ "off", 0, NULL }, { "0", 0, NULL },	 { NULL, 0, NULL },
 };
 
 static const struct config_word resolver_words[] = {
-	{ "system", 0, "" },	/* /etc/resolv.conf */
+	{ "system", 0, "" }, /* /etc/resolv.conf */
 	{ "recursive", 0, "recursive" },
 	{ NULL, 0, NULL },
 };
@@ -68,29 +69,22 @@ static const struct config_word refresh_interval_words[] = {
 
 static const struct config_key config_table[] = {
 	{ "cache_path", CONFIG_PATH, 0, 0, 1, MTASTS_DEFAULT_CACHE,
-	  FIELD(cache_path), NULL,
-	  "the shared-memory cache file" },
+	  FIELD(cache_path), NULL, "the shared-memory cache file" },
 	{ "cache_size", CONFIG_SIZE, 1 << 20, (int64_t)16 << 30, 1, "64M",
-	  FIELD(cache_size), NULL,
-	  "size of a newly created cache file" },
+	  FIELD(cache_size), NULL, "size of a newly created cache file" },
 	{ "cache_max_size", CONFIG_SIZE, 1 << 20, (int64_t)16 << 30, 1, "1G",
-	  FIELD(cache_max_size), NULL,
-	  "the cache file grows up to this size" },
+	  FIELD(cache_max_size), NULL, "the cache file grows up to this size" },
 	{ "txt_check_interval", CONFIG_DURATION, 60, 30 * 86400, 1, "1h",
 	  FIELD(txt_check_interval), NULL,
 	  "how often the TXT id of a cached policy is re-checked" },
 	{ "negative_ttl", CONFIG_DURATION, 60, 7 * 86400, 1, "1h",
-	  FIELD(negative_ttl), NULL,
-	  "how long \"no policy\" is remembered" },
+	  FIELD(negative_ttl), NULL, "how long \"no policy\" is remembered" },
 	{ "fetch_timeout", CONFIG_DURATION, 1, 300, 1000, "10",
-	  FIELD(fetch_timeout_ms), NULL,
-	  "total time for one policy fetch" },
+	  FIELD(fetch_timeout_ms), NULL, "total time for one policy fetch" },
 	{ "dns_timeout", CONFIG_DURATION, 1, 120, 1000, "5",
-	  FIELD(dns_timeout_ms), NULL,
-	  "time for one DNS lookup" },
-	{ "lease_time", CONFIG_DURATION, 1, 600, 1, "30s",
-	  FIELD(lease_time), NULL,
-	  "how long one process may hold a domain's fetch lease" },
+	  FIELD(dns_timeout_ms), NULL, "time for one DNS lookup" },
+	{ "lease_time", CONFIG_DURATION, 1, 600, 1, "30s", FIELD(lease_time),
+	  NULL, "how long one process may hold a domain's fetch lease" },
 	{ "mx_probe_timeout", CONFIG_DURATION, 1, 300, 1000, "20",
 	  FIELD(mx_probe_timeout_ms), NULL,
 	  "mtasts check: time for the SMTP session with one MX address" },
@@ -103,38 +97,31 @@ static const struct config_key config_table[] = {
 	{ "refresh_interval", CONFIG_DURATION, 60, 30 * 86400, 1, "1h",
 	  FIELD(refresh_interval), refresh_interval_words,
 	  "how often mtasts refresh runs; 0 or none: it only renews" },
-	{ "ca_file", CONFIG_PATH, 0, 0, 1, NULL,
-	  FIELD(ca_file), NULL,
+	{ "ca_file", CONFIG_PATH, 0, 0, 1, NULL, FIELD(ca_file), NULL,
 	  "PEM file of the CAs trusted for policy hosts; empty: the system store" },
-	{ "proxy", CONFIG_PROXY, 0, 0, 1, "none",
-	  FIELD(proxy), none_words,
+	{ "proxy", CONFIG_PROXY, 0, 0, 1, "none", FIELD(proxy), none_words,
 	  "http://HOST:PORT of an HTTP CONNECT proxy for policy fetches, or none" },
-	{ "resolver", CONFIG_PATH, 0, 0, 1, "system",
-	  FIELD(resolver), resolver_words,
-	  "system, a resolv.conf-style file, or recursive" },
-	{ "trust_anchor", CONFIG_PATH, 0, 0, 1, NULL,
-	  FIELD(trust_anchor), NULL,
+	{ "resolver", CONFIG_PATH, 0, 0, 1, "system", FIELD(resolver),
+	  resolver_words, "system, a resolv.conf-style file, or recursive" },
+	{ "trust_anchor", CONFIG_PATH, 0, 0, 1, NULL, FIELD(trust_anchor), NULL,
 	  "DNSSEC trust anchors (DS or DNSKEY records) the module validates "
 	  "with; empty: none when forwarding, the root key with recursive" },
-	{ "dane", CONFIG_BOOL, 0, 1, 1, "no",
-	  FIELD(dane), bool_words,
+	{ "dane", CONFIG_BOOL, 0, 1, 1, "no", FIELD(dane), bool_words,
 	  "the host MTA does DANE" },
 	{ "report_dir", CONFIG_PATH, 0, 0, 1, MTASTS_DEFAULT_REPORT_DIR,
-	  FIELD(report_dir), NULL,
-	  "TLS-RPT results, one file per UTC day" },
-	{ "report_org", CONFIG_STRING, 0, 0, 1, NULL,
-	  FIELD(report_org), NULL,
+	  FIELD(report_dir), NULL, "TLS-RPT results, one file per UTC day" },
+	{ "report_org", CONFIG_STRING, 0, 0, 1, NULL, FIELD(report_org), NULL,
 	  "organization-name of TLS-RPT reports; empty: the mail name" },
-	{ "report_contact", CONFIG_STRING, 0, 0, 1, NULL,
-	  FIELD(report_contact), NULL,
+	{ "report_contact", CONFIG_STRING, 0, 0, 1, NULL, FIELD(report_contact),
+	  NULL,
 	  "contact-info and From of TLS-RPT reports; empty: "
 	  "postmaster@ the submitter" },
 	/* RFC 8460 §5.5: longer than the day and its 24 h retry window */
-	{ "report_retention", CONFIG_DURATION, 3 * 86400, 400 * 86400, 1,
-	  "14d", FIELD(report_retention), NULL,
+	{ "report_retention", CONFIG_DURATION, 3 * 86400, 400 * 86400, 1, "14d",
+	  FIELD(report_retention), NULL,
 	  "results and markers of days that ended longer ago are removed" },
-	{ "report_store", CONFIG_STORE, 0, 0, 1, "local",
-	  FIELD(report_store), local_words,
+	{ "report_store", CONFIG_STORE, 0, 0, 1, "local", FIELD(report_store),
+	  local_words,
 	  "local, or the fleet's Redis: redis://[[USER]:PASSWORD@]HOST[:PORT]"
 	  "[/DB] or unix:/PATH[?db=DB]" },
 	{ "report_store_password_file", CONFIG_PATH, 0, 0, 1, NULL,
@@ -144,30 +131,25 @@ static const struct config_key config_table[] = {
 	  FIELD(report_store_connect_timeout_ms), NULL,
 	  "time to connect to the store" },
 	{ "report_store_timeout", CONFIG_DURATION, 1, 300, 1000, "5",
-	  FIELD(report_store_timeout_ms), NULL,
-	  "time for one store command" },
-	{ "report_host", CONFIG_HOST_ID, 0, 0, 1, NULL,
-	  FIELD(report_host), NULL,
-	  "this host's id in the store; empty: the host name" },
-	{ "report_hosts", CONFIG_HOST_LIST, 0, 0, 1, NULL,
-	  FIELD(report_hosts), NULL,
-	  "the fleet's host ids, waited for and named when missing" },
+	  FIELD(report_store_timeout_ms), NULL, "time for one store command" },
+	{ "report_host", CONFIG_HOST_ID, 0, 0, 1, NULL, FIELD(report_host),
+	  NULL, "this host's id in the store; empty: the host name" },
+	{ "report_hosts", CONFIG_HOST_LIST, 0, 0, 1, NULL, FIELD(report_hosts),
+	  NULL, "the fleet's host ids, waited for and named when missing" },
 	{ "report_push_deadline", CONFIG_DURATION, 0, 23 * 3600, 1, "1h",
 	  FIELD(report_push_deadline), NULL,
 	  "how long after a day's end reports wait for the hosts' pushes" },
 	{ "report_claim_time", CONFIG_DURATION, 1, 6 * 3600, 1, "10m",
 	  FIELD(report_claim_time), NULL,
 	  "how long a host's claim to send a report lasts" },
-	{ "log_level", CONFIG_LOG_LEVEL, 0, 0, 1, "info",
-	  FIELD(log_level), NULL,
-	  "err, warning, notice, info or debug" },
+	{ "log_level", CONFIG_LOG_LEVEL, 0, 0, 1, "info", FIELD(log_level),
+	  NULL, "err, warning, notice, info or debug" },
 	{ "log_facility", CONFIG_LOG_FACILITY, 0, 0, 1, "mail",
-	  FIELD(log_facility), NULL,
-	  "syslog facility" },
-	{ "override", CONFIG_OVERRIDE, 0, 0, 1, NULL,
-	  0, 0, NULL,
+	  FIELD(log_facility), NULL, "syslog facility" },
+	{ "override", CONFIG_OVERRIDE, 0, 0, 1, NULL, 0, 0, NULL,
 	  "DOMAIN none|testing|enforce [MX-PATTERN...], repeatable" },
 };
+/* clang-format on */
 
 const struct config_key *config_keys(size_t *n)
 {
@@ -275,8 +257,9 @@ static void describe(const struct config_key *k, char *why, size_t whysz)
 	}
 	switch (k->type) {
 	case CONFIG_PATH:
-		snprintf(why, whysz, "want %san absolute path of at most %zu bytes",
-			 words, k->size - 1);
+		snprintf(why, whysz,
+			 "want %san absolute path of at most %zu bytes", words,
+			 k->size - 1);
 		break;
 	case CONFIG_STRING:
 		snprintf(why, whysz, "want at most %zu bytes", k->size - 1);
@@ -285,7 +268,8 @@ static void describe(const struct config_key *k, char *why, size_t whysz)
 		snprintf(why, whysz, "proxy must be none or http://HOST:PORT");
 		break;
 	case CONFIG_STORE:
-		snprintf(why, whysz, "want local, "
+		snprintf(why, whysz,
+			 "want local, "
 			 "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "
 			 "unix:/PATH[?db=DB]");
 		break;
@@ -294,8 +278,10 @@ static void describe(const struct config_key *k, char *why, size_t whysz)
 			 CONFIG_HOST_ID_MAX);
 		break;
 	case CONFIG_HOST_LIST:
-		snprintf(why, whysz, "want host ids (1-%d of A-Z a-z 0-9 . _ -) "
-			 "separated by spaces or commas", CONFIG_HOST_ID_MAX);
+		snprintf(why, whysz,
+			 "want host ids (1-%d of A-Z a-z 0-9 . _ -) "
+			 "separated by spaces or commas",
+			 CONFIG_HOST_ID_MAX);
 		break;
 	case CONFIG_BOOL:
 		snprintf(why, whysz, "want yes or no");
@@ -309,8 +295,9 @@ static void describe(const struct config_key *k, char *why, size_t whysz)
 	case CONFIG_DURATION:
 		fmt_scaled(lo, sizeof(lo), k->min, duration_units);
 		fmt_scaled(hi, sizeof(hi), k->max, duration_units);
-		snprintf(why, whysz, "want %sa duration from %s to %s (s, m, h, d)",
-			 words, lo, hi);
+		snprintf(why, whysz,
+			 "want %sa duration from %s to %s (s, m, h, d)", words,
+			 lo, hi);
 		break;
 	case CONFIG_ENUM:
 		if (n >= 2)
@@ -318,8 +305,9 @@ static void describe(const struct config_key *k, char *why, size_t whysz)
 		snprintf(why, whysz, "want one of %s", words);
 		break;
 	case CONFIG_LOG_LEVEL:
-		snprintf(why, whysz,
-			 "log_level must be err, warning, notice, info or debug");
+		snprintf(
+			why, whysz,
+			"log_level must be err, warning, notice, info or debug");
 		break;
 	case CONFIG_LOG_FACILITY:
 		snprintf(why, whysz, "unknown syslog facility");
@@ -352,8 +340,7 @@ static int store_str(struct config *cfg, const struct config_key *k,
 	return 0;
 }
 
-static int store_int(struct config *cfg, const struct config_key *k,
-		     int64_t x)
+static int store_int(struct config *cfg, const struct config_key *k, int64_t x)
 {
 	char *field = (char *)cfg + k->off;
 
@@ -364,7 +351,7 @@ static int store_int(struct config *cfg, const struct config_key *k,
 
 		memcpy(field, &i, sizeof(i));
 	} else {
-		return -1;	/* a table row that does not fit its field */
+		return -1; /* a table row that does not fit its field */
 	}
 	return 0;
 }
@@ -397,7 +384,8 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 		*why = "write override names in A-label form (xn--...)";
 		return -1;
 	}
-	if (tok == NULL || domain_normalise(tok, strlen(tok), o->domain) != MT_OK) {
+	if (tok == NULL ||
+	    domain_normalise(tok, strlen(tok), o->domain) != MT_OK) {
 		*why = "override needs a valid domain";
 		return -1;
 	}
@@ -462,7 +450,7 @@ int config_proxy_parse(const char *url, char *host, unsigned *port)
 		return MT_EPARSE;
 	h = url + sizeof(scheme) - 1;
 	if (strpbrk(h, "@?#") != NULL)
-		return MT_EPARSE;	/* no credentials, no query */
+		return MT_EPARSE; /* no credentials, no query */
 	if (*h == '[') {
 		end = strchr(h, ']');
 		if (end == NULL || end[1] != ':')
@@ -478,7 +466,7 @@ int config_proxy_parse(const char *url, char *host, unsigned *port)
 	} else {
 		end = strchr(h, ':');
 		if (end == NULL)
-			return MT_EPARSE;	/* the port is required */
+			return MT_EPARSE; /* the port is required */
 		hl = (size_t)(end - h);
 		if (hl == 0 || hl >= sizeof(tmp))
 			return MT_EPARSE;
@@ -554,7 +542,8 @@ static int store_unix(const char *p, struct config_store_url *u)
 	if (end != NULL) {
 		if (strncmp(end, "?db=", 4) != 0 ||
 		    store_number(end + 4, CONFIG_STORE_DB_MAX, &v, &p) !=
-			    MT_OK || *p != '\0')
+			    MT_OK ||
+		    *p != '\0')
 			return MT_EPARSE;
 		u->db = (unsigned)v;
 	}
@@ -682,8 +671,8 @@ static bool host_list_ok(const char *v)
 	return true;
 }
 
-static int config_set(struct config *cfg, const char *key, char *v,
-		      char *why, size_t whysz)
+static int config_set(struct config *cfg, const char *key, char *v, char *why,
+		      size_t whysz)
 {
 	const struct config_key *k = config_key_find(key);
 	const struct config_word *w;
@@ -755,8 +744,8 @@ static int config_set(struct config *cfg, const char *key, char *v,
 	case CONFIG_DURATION:
 		if (w)
 			rc = store_int(cfg, k, w->num);
-		else if (parse_scaled(v, duration_units, k->min, k->max,
-				      &x) == 0)
+		else if (parse_scaled(v, duration_units, k->min, k->max, &x) ==
+			 0)
 			rc = store_int(cfg, k, x * k->scale);
 		break;
 	case CONFIG_LOG_LEVEL:
@@ -841,7 +830,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 
 		lineno++;
 		if (strlen(line) > CONFIG_LINE_MAX) {
-			snprintf(err, errsz, "%s:%u: line too long", path, lineno);
+			snprintf(err, errsz, "%s:%u: line too long", path,
+				 lineno);
 			rc = MT_ECONFIG;
 			break;
 		}
@@ -859,7 +849,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 		k = trim(s);
 		v = trim(eq + 1);
 		if (config_set(cfg, k, v, why, sizeof(why)) != 0) {
-			snprintf(err, errsz, "%s:%u: %s: %s", path, lineno, k, why);
+			snprintf(err, errsz, "%s:%u: %s: %s", path, lineno, k,
+				 why);
 			rc = MT_ECONFIG;
 			break;
 		}

@@ -69,8 +69,9 @@ enum verdict decide(bool have_policy, enum policy_mode mode, const char *mx,
 			*reason = R_DANE_FAILED;
 			return VERDICT_REFUSE_MX;
 		}
-		*reason = policy_mx_matches(mx, mx_len, host) ? R_TESTING :
-								 R_TESTING_MX_MISMATCH;
+		*reason = policy_mx_matches(mx, mx_len, host) ?
+				  R_TESTING :
+				  R_TESTING_MX_MISMATCH;
 		return VERDICT_REPORT_ONLY;
 	case POLICY_MODE_ENFORCE:
 		/* §5: no delivery to an MX outside the policy, DANE or not:

@@ -21,12 +21,12 @@ enum verdict {
 };
 
 enum dane_state {
-	DANE_NONE = 0,	   /* no DNSSEC-validated TLSA, or DANE not in use */
-	DANE_USABLE = 1,   /* DNSSEC-validated TLSA and the host MTA does DANE */
-	DANE_FAILED = 2,   /* the host MTA does DANE and the TLSA lookup of a
-			    * host named by a secure MX RRset failed (bogus,
-			    * SERVFAIL, timeout): RFC 7672 §2.1.2, DANE itself
-			    * makes the host unusable */
+	DANE_NONE = 0,	 /* no DNSSEC-validated TLSA, or DANE not in use */
+	DANE_USABLE = 1, /* DNSSEC-validated TLSA and the host MTA does DANE */
+	/* the host MTA does DANE and the TLSA lookup of a host named by a
+	 * secure MX RRset failed (bogus, SERVFAIL, timeout): RFC 7672
+	 * §2.1.2, DANE itself makes the host unusable */
+	DANE_FAILED = 2,
 };
 
 /* have_policy false -> VERDICT_NONE.  mx must be normalised.  *reason

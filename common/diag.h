@@ -13,11 +13,11 @@
 enum diag_severity { DIAG_ERROR, DIAG_WARNING };
 
 #define DIAG_MSG_MAX 200
-#define DIAG_LIST_MAX 1000	/* further findings are counted, not stored */
+#define DIAG_LIST_MAX 1000 /* further findings are counted, not stored */
 
 struct diag {
 	enum diag_severity sev;
-	const char *code;	/* static string */
+	const char *code; /* static string */
 	unsigned line;
 	char msg[DIAG_MSG_MAX];
 };
@@ -25,7 +25,7 @@ struct diag {
 struct diag_list {
 	struct diag *v;
 	size_t n, cap;
-	size_t n_err, n_warn;	/* including those not stored */
+	size_t n_err, n_warn; /* including those not stored */
 };
 
 void diag_init(struct diag_list *d);

@@ -72,8 +72,8 @@
 #define RCODE_NXDOMAIN 3
 
 struct dns {
-	struct ub_ctx *ctx;	/* NULL until the first lookup */
-	pid_t pid;		/* process that made ctx */
+	struct ub_ctx *ctx; /* NULL until the first lookup */
+	pid_t pid;	    /* process that made ctx */
 	char *resolv_conf;
 	char *trust_anchor;
 	int recursive;
@@ -150,8 +150,8 @@ static int ctx_make(struct dns *d)
 		/* The forwarders are the administrator's choice: a local
 		 * resolver on 127.0.0.1 must be usable. */
 		if (err == 0)
-			err = ub_ctx_set_option(ctx, "do-not-query-localhost:",
-						"no");
+			err = ub_ctx_set_option(
+				ctx, "do-not-query-localhost:", "no");
 		if (err == 0 && d->trust_anchor)
 			err = ub_ctx_add_ta_file(ctx, d->trust_anchor);
 		/* Forwarding, the upstream resolver has the last word, as it
@@ -168,8 +168,9 @@ static int ctx_make(struct dns *d)
 	if (err != 0) {
 		log_msg(LOG_LVL_ERR, "event=dns-setup error=\"%s\" resolver=%s",
 			ub_strerror(err),
-			d->recursive ? "recursive" :
-			d->resolv_conf ? d->resolv_conf : "/etc/resolv.conf");
+			d->recursive   ? "recursive" :
+			d->resolv_conf ? d->resolv_conf :
+					 "/etc/resolv.conf");
 		ub_ctx_delete(ctx);
 		return err == UB_NOMEM ? MT_ENOMEM : MT_ECONFIG;
 	}
@@ -272,11 +273,11 @@ static int start_query(struct ub_ctx *ctx, const char *name, int type,
 static enum dns_status status_of(const struct ub_result *r)
 {
 	if (r->bogus)
-		return DNS_TEMPFAIL;	/* a forged answer is no answer */
+		return DNS_TEMPFAIL; /* a forged answer is no answer */
 	if (r->rcode == RCODE_NXDOMAIN)
 		return DNS_NXDOMAIN;
 	if (r->rcode != RCODE_NOERROR)
-		return DNS_TEMPFAIL;	/* SERVFAIL, REFUSED, ... */
+		return DNS_TEMPFAIL; /* SERVFAIL, REFUSED, ... */
 	return r->havedata ? DNS_ANSWER : DNS_NODATA;
 }
 
@@ -289,8 +290,7 @@ static enum dns_status status_of(const struct ub_result *r)
  * ub_resolve_free()s res).  MT_ENOMEM, MT_EINVAL, MT_ECONFIG otherwise,
  * with nothing left to free. */
 static int run_queries(struct dns *d, const char *name, const int *types,
-		       struct dns_query *q, size_t n, int timeout_ms,
-		       int grace)
+		       struct dns_query *q, size_t n, int timeout_ms, int grace)
 {
 	struct pollfd pfd;
 	int64_t deadline, left;
@@ -364,9 +364,10 @@ static int run_queries(struct dns *d, const char *name, const int *types,
 		if (err != 0)
 			log_error(name, types[i], err);
 		else
-			log_msg(LOG_LVL_INFO, "event=dns-timeout name=%s "
-				"type=%d timeout_ms=%d", name, types[i],
-				timeout_ms);
+			log_msg(LOG_LVL_INFO,
+				"event=dns-timeout name=%s "
+				"type=%d timeout_ms=%d",
+				name, types[i], timeout_ms);
 	}
 	return MT_OK;
 }
@@ -476,8 +477,7 @@ static int txt_versioned(const unsigned char *rd, size_t rdlen)
 	return rdlen >= 3 && rd[0] >= 2 && rd[1] == 'v' && rd[2] == '=';
 }
 
-int dns_txt_from_rdata(char *const *data, const int *len,
-		       struct dns_txt *out)
+int dns_txt_from_rdata(char *const *data, const int *len, struct dns_txt *out)
 {
 	char *tmp;
 	size_t seen = 0;
@@ -503,7 +503,7 @@ int dns_txt_from_rdata(char *const *data, const int *len,
 				continue;
 			jl = dns_txt_rdata_join(rd, rdlen, tmp);
 			if (jl == -1)
-				continue;	/* malformed: not a record */
+				continue; /* malformed: not a record */
 			if (jl == -2) {
 				/* Over the cap: kept, so that it still counts,
 				 * but cut and ended by a NUL byte, which no
@@ -517,8 +517,10 @@ int dns_txt_from_rdata(char *const *data, const int *len,
 		}
 	}
 	if (seen > out->n)
-		log_msg(LOG_LVL_WARN, "event=dns-txt-truncated records=%zu "
-			"kept=%zu", seen, out->n);
+		log_msg(LOG_LVL_WARN,
+			"event=dns-txt-truncated records=%zu "
+			"kept=%zu",
+			seen, out->n);
 out:
 	if (rc != MT_OK)
 		dns_txt_clear(out);
@@ -562,7 +564,7 @@ int dns_wire_name(const unsigned char *rd, size_t len, char *out)
 		if (l == 0)
 			break;
 		if (l > 63 || l > len - off)
-			return -1;	/* also catches compression */
+			return -1; /* also catches compression */
 		if (o != 0) {
 			if (o + 1 > DOMAIN_MAX)
 				return -1;
@@ -595,7 +597,7 @@ int dns_mx_rdata(const unsigned char *rd, size_t len, uint16_t *pref,
 	}
 	/* not a host name: unusable */
 	return domain_normalise(raw, strlen(raw), host) == MT_OK ? MT_OK :
-								  MT_EPARSE;
+								   MT_EPARSE;
 }
 
 int dns_mx(struct dns *d, const char *name, struct dns_mx *out)
@@ -668,7 +670,7 @@ static void addr_add(struct dns_addr *out, int family,
 
 	for (i = 0; r->data[i] != NULL && out->n < DNS_MAX_RECORDS; i++) {
 		if (r->len[i] < 0 || (size_t)r->len[i] != want)
-			continue;	/* malformed: not an address */
+			continue; /* malformed: not an address */
 		if (inet_ntop(family, r->data[i], out->addr[out->n],
 			      sizeof(out->addr[out->n])) == NULL)
 			continue;
@@ -723,11 +725,11 @@ int dns_addr(struct dns *d, const char *name, int timeout_ms,
 	if (out->n > 0)
 		out->status = DNS_ANSWER;
 	else if (st[0] == DNS_NXDOMAIN || st[1] == DNS_NXDOMAIN)
-		out->status = DNS_NXDOMAIN;	/* the name does not exist */
+		out->status = DNS_NXDOMAIN; /* the name does not exist */
 	else if (st[0] == DNS_NODATA && st[1] == DNS_NODATA)
 		out->status = DNS_NODATA;
 	else
-		out->status = DNS_TEMPFAIL;	/* timeout, SERVFAIL, ... */
+		out->status = DNS_TEMPFAIL; /* timeout, SERVFAIL, ... */
 out:
 	ub_resolve_free(r[0]);
 	ub_resolve_free(r[1]);

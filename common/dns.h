@@ -16,22 +16,22 @@
 #include <stdint.h>
 
 enum dns_status {
-	DNS_ANSWER = 0,	   /* records present */
-	DNS_NXDOMAIN = 1,  /* final: name does not exist */
-	DNS_NODATA = 2,	   /* final: name exists, no record of the type */
-	DNS_TEMPFAIL = 3,  /* SERVFAIL, timeout, bogus: try again later */
+	DNS_ANSWER = 0,	  /* records present */
+	DNS_NXDOMAIN = 1, /* final: name does not exist */
+	DNS_NODATA = 2,	  /* final: name exists, no record of the type */
+	DNS_TEMPFAIL = 3, /* SERVFAIL, timeout, bogus: try again later */
 };
 
 enum dns_sec { DNS_SEC_INSECURE = 0, DNS_SEC_SECURE = 1, DNS_SEC_BOGUS = 2 };
 
 #define DNS_MAX_RECORDS 32
-#define DNS_TXT_MAX 4096	/* one TXT RR's strings, joined */
+#define DNS_TXT_MAX 4096 /* one TXT RR's strings, joined */
 
 struct dns_txt {
 	enum dns_status status;
 	enum dns_sec sec;
 	size_t n;
-	char *rec[DNS_MAX_RECORDS];	/* joined strings, NUL-terminated */
+	char *rec[DNS_MAX_RECORDS]; /* joined strings, NUL-terminated */
 	size_t len[DNS_MAX_RECORDS];
 };
 
@@ -40,22 +40,22 @@ struct dns_mx {
 	enum dns_sec sec;
 	size_t n;
 	uint16_t pref[DNS_MAX_RECORDS];
-	char host[DNS_MAX_RECORDS][254];	/* normalised; "" = null MX */
+	char host[DNS_MAX_RECORDS][254]; /* normalised; "" = null MX */
 };
 
 struct dns_tlsa {
 	enum dns_status status;
 	enum dns_sec sec;
-	size_t n;	/* number of TLSA records */
+	size_t n; /* number of TLSA records */
 };
 
 /* Addresses of one name (A and AAAA), text form as inet_ntop() writes it. */
-#define DNS_ADDRSTRLEN 46	/* INET6_ADDRSTRLEN */
+#define DNS_ADDRSTRLEN 46 /* INET6_ADDRSTRLEN */
 struct dns_addr {
-	enum dns_status status;	/* ANSWER when n > 0 */
+	enum dns_status status; /* ANSWER when n > 0 */
 	enum dns_sec sec;
 	size_t n;
-	int family[DNS_MAX_RECORDS];	/* AF_INET6, AF_INET */
+	int family[DNS_MAX_RECORDS]; /* AF_INET6, AF_INET */
 	char addr[DNS_MAX_RECORDS][DNS_ADDRSTRLEN];
 };
 
@@ -63,9 +63,9 @@ struct dns;
 struct config;
 
 struct dns_opts {
-	const char *resolv_conf;	/* NULL = /etc/resolv.conf */
-	int recursive;			/* full recursion + trust anchor */
-	const char *trust_anchor;	/* NULL = unbound's default root key */
+	const char *resolv_conf;  /* NULL = /etc/resolv.conf */
+	int recursive;		  /* full recursion + trust anchor */
+	const char *trust_anchor; /* NULL = unbound's default root key */
 	int timeout_ms;
 };
 
@@ -74,7 +74,7 @@ struct dns_opts {
 void dns_opts_from_config(struct dns_opts *o, const struct config *cfg);
 
 int dns_create(struct dns **out, const struct dns_opts *opts);
-void dns_destroy(struct dns *d);	/* accepts NULL */
+void dns_destroy(struct dns *d); /* accepts NULL */
 
 /* Each returns MT_OK with out->status set (including NXDOMAIN/NODATA/
  * TEMPFAIL), or MT_ENOMEM / MT_EINTERNAL.  name is normalised. */
@@ -105,8 +105,7 @@ long dns_txt_rdata_join(const unsigned char *rd, size_t len, char *out);
  * at most DNS_MAX_RECORDS; malformed rdata skipped; a record over
  * DNS_TXT_MAX is kept cut to DNS_TXT_MAX bytes ending in a NUL byte (it
  * still counts, and never parses).  MT_OK or MT_ENOMEM (out emptied). */
-int dns_txt_from_rdata(char *const *data, const int *len,
-		       struct dns_txt *out);
+int dns_txt_from_rdata(char *const *data, const int *len, struct dns_txt *out);
 /* Uncompressed wire-format name into dotted text (DOMAIN_BUFSZ bytes); the
  * root gives "".  0, or -1 when malformed or over 253 octets. */
 int dns_wire_name(const unsigned char *rd, size_t len, char *out);

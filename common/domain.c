@@ -143,7 +143,8 @@ static int normalise(const char *in, size_t len, char *out,
 	len = strlen(alabel);
 	if (len > 0 && alabel[len - 1] == '.')
 		len--;
-	return len > DOMAIN_MAX ? MT_ETOOBIG : ascii_normalise(alabel, len, out);
+	return len > DOMAIN_MAX ? MT_ETOOBIG :
+				  ascii_normalise(alabel, len, out);
 }
 
 int domain_normalise(const char *in, size_t len, char *out)

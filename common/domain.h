@@ -32,8 +32,8 @@ bool domain_pattern_match(const char *pattern, const char *host);
 
 /* How U-labels become A-labels (domain.c explains the choice). */
 enum domain_idna {
-	DOMAIN_IDNA_LOOKUP,	/* UTS #46 non-transitional mapping, NFC */
-	DOMAIN_IDNA_STRICT,	/* IDNA2008 as written: no mapping, NFC */
+	DOMAIN_IDNA_LOOKUP, /* UTS #46 non-transitional mapping, NFC */
+	DOMAIN_IDNA_STRICT, /* IDNA2008 as written: no mapping, NFC */
 };
 
 /* UTF-8 name (NUL-terminated) -> A-labels into out (outsz bytes).  MT_OK,

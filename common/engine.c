@@ -49,11 +49,11 @@ void (*engine_test_before_network)(const char *domain);
 
 struct engine {
 	struct config cfg;
-	struct cache *cache;	/* NULL when the cache cannot be opened */
-	int cache_rc;		/* why, when NULL */
-	struct dns *dns;	/* created on first use */
+	struct cache *cache; /* NULL when the cache cannot be opened */
+	int cache_rc;	     /* why, when NULL */
+	struct dns *dns;     /* created on first use */
 	pid_t dns_pid;
-	unsigned open_flags;	/* ENGINE_OPEN_* */
+	unsigned open_flags; /* ENGINE_OPEN_* */
 };
 
 static int engine_open_cache(struct engine *e)
@@ -62,8 +62,8 @@ static int engine_open_cache(struct engine *e)
 
 	o.size = e->cfg.cache_size;
 	o.max_size = e->cfg.cache_max_size;
-	o.flags = (e->open_flags & ENGINE_OPEN_NOCREATE) ?
-		CACHE_OPEN_NOCREATE : 0;
+	o.flags = (e->open_flags & ENGINE_OPEN_NOCREATE) ? CACHE_OPEN_NOCREATE :
+							   0;
 	e->cache_rc = cache_open_opts(&e->cache, e->cfg.cache_path, &o);
 	if (e->cache_rc == MT_ENOTFOUND && (o.flags & CACHE_OPEN_NOCREATE)) {
 		/* A look before anything was cached: nothing is hidden. */
@@ -233,8 +233,8 @@ static int fetch_and_parse(struct engine *e, const char *domain,
 		type = fetch_error_tlsrpt(fr.err);
 		log_msg(LOG_LVL_WARN,
 			"event=fetch-failed domain=%s error=%s result_type=%s "
-			"detail=\"%s\"", domain, fetch_error_str(fr.err), type,
-			fr.detail);
+			"detail=\"%s\"",
+			domain, fetch_error_str(fr.err), type, fr.detail);
 		*why = reason_from_str(type);
 		if (*why == R_COUNT_)
 			*why = R_STS_POLICY_FETCH_ERROR;
@@ -246,8 +246,10 @@ static int fetch_and_parse(struct engine *e, const char *domain,
 	if (rc == MT_ENOMEM)
 		return rc;
 	if (rc != MT_OK) {
-		log_msg(LOG_LVL_WARN, "event=policy-invalid domain=%s "
-			"result_type=sts-policy-invalid", domain);
+		log_msg(LOG_LVL_WARN,
+			"event=policy-invalid domain=%s "
+			"result_type=sts-policy-invalid",
+			domain);
 		*why = R_STS_POLICY_INVALID;
 		return MT_EFETCH;
 	}
@@ -273,10 +275,10 @@ static int read_entry(struct lookup *l)
 
 	if (e->cache == NULL && e->cache_rc != MT_OK &&
 	    !(e->open_flags & ENGINE_OPEN_NOCREATE))
-		engine_open_cache(e);	/* the operator may have fixed it */
+		engine_open_cache(e); /* the operator may have fixed it */
 	return answer_read(&l->a, e->cache,
 			   (e->open_flags & ENGINE_OPEN_NOCREATE) &&
-			   e->cache_rc == MT_ENOTFOUND);
+				   e->cache_rc == MT_ENOTFOUND);
 }
 
 static void set_in(struct lookup *l, int64_t now)
@@ -317,8 +319,10 @@ static void note_failure(struct lookup *l, const char *id)
 				l->a.in.now, RULES_BACKOFF_MIN,
 				RULES_BACKOFF_MAX, NULL);
 	if (rc != MT_OK)
-		log_msg(LOG_LVL_WARN, "event=cache-write-failed domain=%s "
-			"op=backoff error=\"%s\"", l->a.domain, mt_strerror(rc));
+		log_msg(LOG_LVL_WARN,
+			"event=cache-write-failed domain=%s "
+			"op=backoff error=\"%s\"",
+			l->a.domain, mt_strerror(rc));
 }
 
 /* Wait (bounded) for the lease holder to finish, then answer from the
@@ -374,11 +378,12 @@ static int store_policy(struct lookup *l, struct policy *pol, const char *id,
 		if (rc != MT_OK)
 			log_msg(LOG_LVL_WARN,
 				"event=cache-write-failed domain=%s op=policy "
-				"error=\"%s\"", l->a.domain, mt_strerror(rc));
+				"error=\"%s\"",
+				l->a.domain, mt_strerror(rc));
 	}
 	return answer_from_entry(out, &ne, SOURCE_FETCH,
-				 ne.mode == POLICY_MODE_NONE ? R_MODE_NONE
-							     : R_FETCHED);
+				 ne.mode == POLICY_MODE_NONE ? R_MODE_NONE :
+							       R_FETCHED);
 }
 
 static int store_negative(struct lookup *l, enum mt_reason why,
@@ -404,8 +409,8 @@ static int store_negative(struct lookup *l, enum mt_reason why,
 		if (rc != MT_OK)
 			log_msg(LOG_LVL_WARN,
 				"event=cache-write-failed domain=%s "
-				"op=negative error=\"%s\"", l->a.domain,
-				mt_strerror(rc));
+				"op=negative error=\"%s\"",
+				l->a.domain, mt_strerror(rc));
 	}
 	answer_none(out, SOURCE_FETCH, why);
 	return MT_OK;
@@ -424,8 +429,8 @@ static int confirm(struct lookup *l, struct engine_policy *out,
 		if (rc != MT_OK)
 			log_msg(LOG_LVL_WARN,
 				"event=cache-write-failed domain=%s "
-				"op=confirm error=\"%s\"", l->a.domain,
-				mt_strerror(rc));
+				"op=confirm error=\"%s\"",
+				l->a.domain, mt_strerror(rc));
 	}
 	return answer(l, r, out);
 }
@@ -581,10 +586,10 @@ int engine_decide(struct engine *e, const char *domain,
 	/* RFC 8461 §2: where DANE applies, MTA-STS does not override it.
 	 * (An enforced policy refuses an MX outside it whatever DANE says:
 	 * no lookup for that one.) */
-	if (active && e->cfg.dane && (pol->mode == POLICY_MODE_TESTING ||
-				      (pol->mode == POLICY_MODE_ENFORCE &&
-				       policy_mx_matches(pol->mx, pol->mx_len,
-							 mx)))) {
+	if (active && e->cfg.dane &&
+	    (pol->mode == POLICY_MODE_TESTING ||
+	     (pol->mode == POLICY_MODE_ENFORCE &&
+	      policy_mx_matches(pol->mx, pol->mx_len, mx)))) {
 		struct dns *d = engine_dns(e);
 		struct dns_tlsa tl;
 		struct dns_mx mxs;
@@ -609,8 +614,8 @@ int engine_decide(struct engine *e, const char *domain,
 			for (size_t i = 0; i < mxs.n && !listed; i++)
 				listed = strcmp(mxs.host[i], mx) == 0;
 		dane = dane_state_of(mxs.status == DNS_ANSWER &&
-				     mxs.sec == DNS_SEC_SECURE, listed, usable,
-				     tl.n, failed);
+					     mxs.sec == DNS_SEC_SECURE,
+				     listed, usable, tl.n, failed);
 	}
 	answer_decide(dom, mx, pol, dane, out);
 	return MT_OK;
@@ -618,7 +623,7 @@ int engine_decide(struct engine *e, const char *domain,
 
 struct refresh_list {
 	char (*names)[DOMAIN_BUFSZ];
-	unsigned char *what;	/* per name: 1 renew, 2 re-check */
+	unsigned char *what; /* per name: 1 renew, 2 re-check */
 	size_t n, cap;
 	int64_t now, refresh_before, interval, check_by;
 	bool nomem;
@@ -676,7 +681,8 @@ int engine_refresh(struct engine *e, struct engine_refresh_counts *n)
 	 * DNS.  Without a refresh interval: only renewals. */
 	l.interval = e->cfg.txt_check_interval;
 	l.check_by = e->cfg.refresh_interval > 0 ?
-		l.now + e->cfg.refresh_interval : INT64_MIN / 2;
+			     l.now + e->cfg.refresh_interval :
+			     INT64_MIN / 2;
 	rc = cache_foreach(e->cache, collect_due, &l);
 	if (rc == MT_OK && l.nomem)
 		rc = MT_ENOMEM;
@@ -712,13 +718,14 @@ int engine_refresh(struct engine *e, struct engine_refresh_counts *n)
 			cnt.failed_none++;
 		else
 			cnt.failed++;
-		log_msg(good ? LOG_LVL_INFO :
+		log_msg(good			 ? LOG_LVL_INFO :
 			mode == POLICY_MODE_NONE ? LOG_LVL_NOTICE :
-			LOG_LVL_WARN,
+						   LOG_LVL_WARN,
 			"event=refresh domain=%s mode=%s result=%s reason=%s",
 			l.names[i], policy_mode_str(mode),
-			!good ? "failed-kept" :
-			p.source == SOURCE_FETCH ? "renewed" : "checked",
+			!good			 ? "failed-kept" :
+			p.source == SOURCE_FETCH ? "renewed" :
+						   "checked",
 			rc == MT_OK ? reason_str(p.reason) : mt_strerror(rc));
 		engine_policy_clear(&p);
 	}

@@ -23,7 +23,7 @@
 #include "txt.h"
 
 /* Flags for engine_create_flags(). */
-#define ENGINE_OPEN_NOCREATE 0x1	/* never create the cache file */
+#define ENGINE_OPEN_NOCREATE 0x1 /* never create the cache file */
 
 struct engine;
 
@@ -32,7 +32,7 @@ struct engine;
 int engine_create(struct engine **out, const struct config *cfg);
 int engine_create_flags(struct engine **out, const struct config *cfg,
 			unsigned open_flags);
-void engine_destroy(struct engine *e);	/* accepts NULL */
+void engine_destroy(struct engine *e); /* accepts NULL */
 
 /* domain: any case, trailing dot, U-labels accepted; an address literal
  * ("[192.0.2.1]", "[IPv6:...]") has no policy (RFC 8461 §3.4).
@@ -51,12 +51,13 @@ int engine_decide(struct engine *e, const char *domain,
 		  struct engine_decision *out);
 
 struct engine_refresh_counts {
-	unsigned renewed;	/* policies fetched */
-	unsigned checked;	/* ids confirmed */
-	unsigned failed;	/* kept after a failure, mode testing or
-				 * enforce: the administrator is alerted */
-	unsigned failed_none;	/* kept after a failure, mode none (§3.3:
-				 * no alert) */
+	unsigned renewed; /* policies fetched */
+	unsigned checked; /* ids confirmed */
+	/* kept after a failure, mode testing or enforce: the administrator
+	 * is alerted */
+	unsigned failed;
+	/* kept after a failure, mode none (§3.3: no alert) */
+	unsigned failed_none;
 };
 
 /* Proactive refresh (`mtasts refresh`): every cached policy due for

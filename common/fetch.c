@@ -80,19 +80,19 @@
 /* What the certificate check on the live session found. */
 enum cert_state {
 	CERT_UNCHECKED = 0,
-	CERT_OK,		/* a DNS-ID matches the policy host */
-	CERT_NO_DNSID,		/* none does: FETCH_ERR_CERT */
-	CERT_UNREADABLE,	/* no GnuTLS session to look at */
+	CERT_OK,	 /* a DNS-ID matches the policy host */
+	CERT_NO_DNSID,	 /* none does: FETCH_ERR_CERT */
+	CERT_UNREADABLE, /* no GnuTLS session to look at */
 	CERT_NOMEM,
 };
 
 struct sink {
 	CURL *h;
-	const char *host;	/* the policy host, for the DNS-ID check */
+	const char *host; /* the policy host, for the DNS-ID check */
 	struct buf body;
 	size_t header_bytes;
 	enum cert_state cert;
-	int64_t not_after;	/* the certificate's, for fetch_result */
+	int64_t not_after; /* the certificate's, for fetch_result */
 	int too_big;
 	int header_too_big;
 	int nomem;
@@ -245,7 +245,8 @@ void fetch_opts_from_config(struct fetch_opts *fo, const struct config *cfg,
 	fo->proxy = cfg->proxy[0] ? cfg->proxy : NULL;
 	fo->total_timeout_ms = (long)cfg->fetch_timeout_ms;
 	fo->connect_timeout_ms = fo->total_timeout_ms < FETCH_CONNECT_MAX_MS ?
-				 fo->total_timeout_ms : FETCH_CONNECT_MAX_MS;
+					 fo->total_timeout_ms :
+					 FETCH_CONNECT_MAX_MS;
 	fo->dns = dns;
 }
 
@@ -308,21 +309,23 @@ static int resolve_entry(const struct fetch_opts *opts, const char *host,
 	}
 	if (a.status != DNS_ANSWER) {
 		res->err = a.status == DNS_TEMPFAIL &&
-			   clock_mono_ms() >= deadline_ms ? FETCH_ERR_TIMEOUT :
-			   FETCH_ERR_DNS;
+					   clock_mono_ms() >= deadline_ms ?
+				   FETCH_ERR_TIMEOUT :
+				   FETCH_ERR_DNS;
 		snprintf(msg, sizeof(msg), "%s has no address (%s)", host,
 			 a.status == DNS_TEMPFAIL ?
-			 "lookup failed or timed out" :
-			 dns_status_str(a.status));
+				 "lookup failed or timed out" :
+				 dns_status_str(a.status));
 		detail(res, msg);
 		goto out;
 	}
 	rc = buf_printf(&line, "%s:%u:", host, port);
 	for (i = 0; rc == MT_OK && i < a.n; i++)
-		rc = buf_printf(&line, a.family[i] == AF_INET6 ? "%s[%s]" :
-				"%s%s", i ? "," : "", a.addr[i]);
+		rc = buf_printf(&line,
+				a.family[i] == AF_INET6 ? "%s[%s]" : "%s%s",
+				i ? "," : "", a.addr[i]);
 	if (rc != MT_OK) {
-		rc = MT_ENOMEM;	/* 32 addresses fit the cap */
+		rc = MT_ENOMEM; /* 32 addresses fit the cap */
 		goto out;
 	}
 	t = curl_slist_append(*list, line.data);
@@ -338,13 +341,15 @@ out:
 	return rc;
 }
 
-int fetch_curl_setup(CURL *h, const struct fetch_opts *opts,
-		     const char *host, unsigned port, int64_t deadline_ms,
+int fetch_curl_setup(CURL *h, const struct fetch_opts *opts, const char *host,
+		     unsigned port, int64_t deadline_ms,
 		     struct curl_slist **resolve, struct fetch_result *res)
 {
 	char phost[DOMAIN_BUFSZ], purl[DOMAIN_BUFSZ + 32], msg[96];
 	const char *proxy = opts != NULL && opts->proxy != NULL &&
-			    opts->proxy[0] != '\0' ? opts->proxy : NULL;
+					    opts->proxy[0] != '\0' ?
+				    opts->proxy :
+				    NULL;
 	unsigned pport = 0;
 	int64_t left;
 	long cto;
@@ -353,14 +358,16 @@ int fetch_curl_setup(CURL *h, const struct fetch_opts *opts,
 
 	*resolve = NULL;
 	res->err = FETCH_ERR_INTERNAL;
-	if (proxy != NULL && config_proxy_parse(proxy, phost, &pport) != MT_OK) {
+	if (proxy != NULL &&
+	    config_proxy_parse(proxy, phost, &pport) != MT_OK) {
 		detail(res, "invalid proxy setting");
 		return MT_OK;
 	}
 	res->err = FETCH_OK;
 	if (proxy != NULL)
-		snprintf(purl, sizeof(purl), strchr(phost, ':') ?
-			 "http://[%s]:%u" : "http://%s:%u", phost, pport);
+		snprintf(purl, sizeof(purl),
+			 strchr(phost, ':') ? "http://[%s]:%u" : "http://%s:%u",
+			 phost, pport);
 	/* Through a proxy the proxy resolves the origin (a site behind one
 	 * often has no outside DNS): only the proxy's own name is looked
 	 * up here.  An address needs no lookup. */
@@ -368,8 +375,7 @@ int fetch_curl_setup(CURL *h, const struct fetch_opts *opts,
 		rc = resolve_entry(opts, phost, pport, deadline_ms, resolve,
 				   res);
 	else if (proxy == NULL && !is_address(host))
-		rc = resolve_entry(opts, host, port, deadline_ms, resolve,
-				   res);
+		rc = resolve_entry(opts, host, port, deadline_ms, resolve, res);
 	else
 		rc = MT_OK;
 	if (rc != MT_OK || res->err != FETCH_OK)
@@ -382,16 +388,17 @@ int fetch_curl_setup(CURL *h, const struct fetch_opts *opts,
 		return MT_OK;
 	}
 	cto = opts != NULL && opts->connect_timeout_ms > 0 ?
-	      opts->connect_timeout_ms : FETCH_CONNECT_MAX_MS;
+		      opts->connect_timeout_ms :
+		      FETCH_CONNECT_MAX_MS;
 	if (cto > left)
 		cto = (long)left;
 
-#define SET(opt, val)                                    \
-	do {                                             \
-		if (c == CURLE_OK)                       \
+#define SET(opt, val)                                      \
+	do {                                               \
+		if (c == CURLE_OK)                         \
 			c = curl_easy_setopt(h, opt, val); \
 	} while (0)
-	/* HTTPS only, and nothing to redirect to: 3xx is reported, never
+		/* HTTPS only, and nothing to redirect to: 3xx is reported, never
 	 * followed (RFC 8461 §3.3). */
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SET(CURLOPT_PROTOCOLS_STR, "https");
@@ -442,16 +449,18 @@ int fetch_curl_setup(CURL *h, const struct fetch_opts *opts,
 	 * public hosts. */
 	if (opts != NULL && opts->ca_file != NULL) {
 		SET(CURLOPT_CAINFO, opts->ca_file);
-		SET(CURLOPT_CAPATH, opts->ca_add_system &&
-		    access(FETCH_SYSTEM_CAPATH, R_OK | X_OK) == 0 ?
-		    FETCH_SYSTEM_CAPATH : NULL);
+		SET(CURLOPT_CAPATH,
+		    opts->ca_add_system && access(FETCH_SYSTEM_CAPATH,
+						  R_OK | X_OK) == 0 ?
+			    FETCH_SYSTEM_CAPATH :
+			    NULL);
 	} else if (access(FETCH_SYSTEM_BUNDLE, R_OK) == 0) {
 		SET(CURLOPT_CAINFO, FETCH_SYSTEM_BUNDLE);
 		SET(CURLOPT_CAPATH, NULL);
 	}
 #undef SET
 	if (c == CURLE_OUT_OF_MEMORY)
-		return MT_ENOMEM;	/* no server involved yet */
+		return MT_ENOMEM; /* no server involved yet */
 	if (c != CURLE_OK) {
 		snprintf(msg, sizeof(msg), "curl option: %s",
 			 curl_easy_strerror(c));
@@ -474,8 +483,7 @@ static enum cert_state check_cert(struct sink *s)
 	    ti == NULL || ti->backend != CURLSSLBACKEND_GNUTLS ||
 	    ti->internals == NULL)
 		return CERT_UNREADABLE;
-	rc = tlsverify_session_dnsid((gnutls_session_t)ti->internals,
-				     s->host);
+	rc = tlsverify_session_dnsid((gnutls_session_t)ti->internals, s->host);
 	/* its expiry, for `mtasts check` (MT_ENOTFOUND leaves 0) */
 	tlsverify_session_not_after((gnutls_session_t)ti->internals,
 				    &s->not_after);
@@ -512,7 +520,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 	int rc;
 
 	if (s->cert == CERT_UNCHECKED)
-		s->cert = check_cert(s);	/* never without headers */
+		s->cert = check_cert(s); /* never without headers */
 	if (s->cert != CERT_OK)
 		return 0;
 	rc = buf_add(&s->body, p, n);
@@ -540,11 +548,11 @@ static enum fetch_error map_curl(CURLcode c)
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
 	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_UNSUPPORTED_PROTOCOL:	/* HTTP/0.9 answer */
+	case CURLE_UNSUPPORTED_PROTOCOL: /* HTTP/0.9 answer */
 		return FETCH_ERR_CONNECT;
 	case CURLE_OPERATION_TIMEDOUT:
 		return FETCH_ERR_TIMEOUT;
-	case CURLE_PEER_FAILED_VERIFICATION:	/* = CURLE_SSL_CACERT */
+	case CURLE_PEER_FAILED_VERIFICATION: /* = CURLE_SSL_CACERT */
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_INVALIDCERTSTATUS:
 		return FETCH_ERR_CERT;
@@ -580,9 +588,11 @@ static int transfer_result(CURLcode c, const struct sink *s,
 		return MT_ENOMEM;
 	if (s->cert == CERT_NO_DNSID) {
 		res->err = FETCH_ERR_CERT;
-		res->http_status = 0;	/* not from the policy host */
-		snprintf(msg, sizeof(msg), "no subjectAltName dNSName matches "
-			 "%s (a subject CN does not count)", s->host);
+		res->http_status = 0; /* not from the policy host */
+		snprintf(msg, sizeof(msg),
+			 "no subjectAltName dNSName matches "
+			 "%s (a subject CN does not count)",
+			 s->host);
 		detail(res, msg);
 		return MT_OK;
 	}
@@ -603,11 +613,12 @@ static int transfer_result(CURLcode c, const struct sink *s,
 	if (c != CURLE_OK && s->cert != CERT_UNREADABLE) {
 		res->err = map_curl(c);
 		if (c == CURLE_OUT_OF_MEMORY)
-			snprintf(msg, sizeof(msg), "response header line "
+			snprintf(msg, sizeof(msg),
+				 "response header line "
 				 "refused by libcurl");
 		else
-			snprintf(msg, sizeof(msg), "%s", errbuf[0] ? errbuf :
-				 curl_easy_strerror(c));
+			snprintf(msg, sizeof(msg), "%s",
+				 errbuf[0] ? errbuf : curl_easy_strerror(c));
 		detail(res, msg);
 		return MT_OK;
 	}
@@ -616,7 +627,7 @@ static int transfer_result(CURLcode c, const struct sink *s,
 		 * looked at is not used */
 		res->err = FETCH_ERR_INTERNAL;
 		detail(res, "no GnuTLS session to check the certificate's "
-		       "DNS-IDs (libcurl not built on GnuTLS?)");
+			    "DNS-IDs (libcurl not built on GnuTLS?)");
 		return MT_OK;
 	}
 	res->err = FETCH_OK;
@@ -654,7 +665,8 @@ int fetch_policy(const char *domain, const struct fetch_opts *opts,
 		return MT_EINVAL;
 	}
 	tto = opts != NULL && opts->total_timeout_ms > 0 ?
-	      opts->total_timeout_ms : FETCH_DEFAULT_TOTAL_MS;
+		      opts->total_timeout_ms :
+		      FETCH_DEFAULT_TOTAL_MS;
 	deadline = clock_mono_ms() + tto;
 	/* "mta-sts." + 253 octets may be over the DNS limit: such a host
 	 * cannot exist. */
@@ -690,9 +702,9 @@ int fetch_policy(const char *domain, const struct fetch_opts *opts,
 	if (rc != MT_OK || res->err != FETCH_OK)
 		goto out;
 	res->err = FETCH_ERR_INTERNAL;
-#define SET(opt, val)                                    \
-	do {                                             \
-		if (c == CURLE_OK)                       \
+#define SET(opt, val)                                      \
+	do {                                               \
+		if (c == CURLE_OK)                         \
 			c = curl_easy_setopt(h, opt, val); \
 	} while (0)
 	c = CURLE_OK;
@@ -771,7 +783,7 @@ out:
 	log_msg(res->err == FETCH_OK ? LOG_LVL_DEBUG : LOG_LVL_INFO,
 		"event=fetch domain=%s result=%s http=%ld len=%zu "
 		"detail=\"%s\"",
-		dom, fetch_error_str(res->err), res->http_status,
-		res->body_len, res->detail);
+		dom, fetch_error_str(res->err), res->http_status, res->body_len,
+		res->detail);
 	return rc;
 }

@@ -36,41 +36,43 @@ enum fetch_error {
 	FETCH_ERR_TIMEOUT,	/* the deadline passed */
 	FETCH_ERR_REDIRECT,	/* 3xx: never followed */
 	FETCH_ERR_STATUS,	/* any other non-200 */
-	FETCH_ERR_CONTENT_TYPE,	/* not text/plain */
+	FETCH_ERR_CONTENT_TYPE, /* not text/plain */
 	FETCH_ERR_TOO_BIG,	/* body over POLICY_MAX_BYTES */
-	FETCH_ERR_HEADER,	/* response header over FETCH_HEADER_MAX, or
-				 * a header line libcurl refused */
-	FETCH_ERR_INTERNAL,	/* keep last */
+	/* response header over FETCH_HEADER_MAX, or a header line libcurl
+	 * refused */
+	FETCH_ERR_HEADER,
+	FETCH_ERR_INTERNAL, /* keep last */
 };
 
 struct dns;
 struct config;
 
 struct fetch_opts {
-	const char *ca_file;	/* NULL = system store */
-	int ca_add_system;	/* with ca_file: trust the system's CA
-				 * directory too (TLS-RPT collectors are
-				 * mostly public hosts; policy fetches trust
-				 * ca_file alone) */
-	const char *proxy;	/* NULL or "" = direct; "http://HOST:PORT" =
-				 * an HTTP CONNECT proxy (config_proxy_parse) */
+	const char *ca_file; /* NULL = system store */
+	/* with ca_file: trust the system's CA directory too (TLS-RPT
+	 * collectors are mostly public hosts; policy fetches trust ca_file
+	 * alone) */
+	int ca_add_system;
+	/* NULL or "" = direct; "http://HOST:PORT" = an HTTP CONNECT proxy
+	 * (config_proxy_parse) */
+	const char *proxy;
 	long connect_timeout_ms; /* 0 = min(FETCH_CONNECT_MAX_MS, total) */
-	long total_timeout_ms;	/* the whole request, address lookup
-				 * included; 0 = 20 s */
-	struct dns *dns;	/* resolver for host names (borrowed); NULL =
-				 * a private one on /etc/resolv.conf, made
-				 * and dropped within each call */
+	/* the whole request, address lookup included; 0 = 20 s */
+	long total_timeout_ms;
+	/* resolver for host names (borrowed); NULL = a private one on
+	 * /etc/resolv.conf, made and dropped within each call */
+	struct dns *dns;
 };
 
 struct fetch_result {
 	enum fetch_error err;
 	long http_status;
-	char *body;		/* mem_alloc'ed, NUL-terminated, on FETCH_OK */
+	char *body; /* mem_alloc'ed, NUL-terminated, on FETCH_OK */
 	size_t body_len;
-	char detail[256];	/* short, sanitised */
-	int64_t cert_not_after;	/* the policy host's certificate's notAfter
-				 * (seconds since the epoch), 0 when no
-				 * certificate was looked at */
+	char detail[256]; /* short, sanitised */
+	/* the policy host's certificate's notAfter (seconds since the
+	 * epoch), 0 when no certificate was looked at */
+	int64_t cert_not_after;
 };
 
 /* The fetch options the configuration gives (`ca_file`, `fetch_timeout`,
@@ -111,8 +113,8 @@ int fetch_content_type_ok(const char *ct);
  * Returns MT_OK with res->err FETCH_OK when h is ready, MT_OK with
  * res->err and res->detail set when it is not (FETCH_ERR_DNS,
  * FETCH_ERR_TIMEOUT, FETCH_ERR_INTERNAL), or MT_ENOMEM. */
-int fetch_curl_setup(CURL *h, const struct fetch_opts *opts,
-		     const char *host, unsigned port, int64_t deadline_ms,
+int fetch_curl_setup(CURL *h, const struct fetch_opts *opts, const char *host,
+		     unsigned port, int64_t deadline_ms,
 		     struct curl_slist **resolve, struct fetch_result *res);
 
 /* Process-wide libcurl init (curl_global_init_mem with mtasts' allocator,

@@ -44,8 +44,8 @@ struct fleet {
 	const struct config *cfg;
 	struct store *s;
 	char host[CONFIG_HOST_ID_MAX + 1];
-	int64_t mark_day;		/* fleet_marks() */
-	char token[CONFIG_HOST_ID_MAX + 64];	/* the claim this run holds */
+	int64_t mark_day;		     /* fleet_marks() */
+	char token[CONFIG_HOST_ID_MAX + 64]; /* the claim this run holds */
 };
 
 static void day_key(char *out, size_t n, int64_t day, const char *what,
@@ -77,7 +77,8 @@ int fleet_open(struct fleet **out, const struct config *cfg, char *err,
 	else if (gethostname(host, sizeof(host) - 1) != 0)
 		host[0] = '\0';
 	if (!config_host_id_ok(host)) {
-		snprintf(err, errsz, "no usable host id (the host name is "
+		snprintf(err, errsz,
+			 "no usable host id (the host name is "
 			 "not one): set report_host");
 		return MT_ECONFIG;
 	}
@@ -141,9 +142,10 @@ static int push_one(struct fleet *f, const struct report_day *d, int64_t now,
 	day_key(kc, sizeof(kc), p->day, "counts", f->host);
 	day_key(kh, sizeof(kh), p->day, "hosts", NULL);
 	snprintf(kr, sizeof(kr), FLEET_PREFIX "hosts");
-	snprintf(meta, sizeof(meta), "pushed=%" PRId64 " final=%d ok=%" PRIu64
-		 " failed=%" PRIu64 " domains=%zu", now, p->final ? 1 : 0,
-		 p->ok, p->failed, p->domains);
+	snprintf(meta, sizeof(meta),
+		 "pushed=%" PRId64 " final=%d ok=%" PRIu64 " failed=%" PRIu64
+		 " domains=%zu",
+		 now, p->final ? 1 : 0, p->ok, p->failed, p->domains);
 	snprintf(exp, sizeof(exp), "%" PRId64, day_expiry(f, p->day));
 	snprintf(nows, sizeof(nows), "%" PRId64, now);
 	snprintf(ret, sizeof(ret), "%" PRId64, f->cfg->report_retention);
@@ -177,7 +179,7 @@ static int push_day(struct fleet *f, int64_t day, int64_t now,
 	if (rc == MT_OK)
 		rc = report_day_load_file(d, f->cfg);
 	if (rc == MT_ENOTFOUND)
-		rc = MT_OK;	/* no session that day: pushed as zero */
+		rc = MT_OK; /* no session that day: pushed as zero */
 	if (rc == MT_OK) {
 		report_day_totals(d, NULL, &p->ok, &p->failed);
 		p->domains = report_day_n_domains(d);
@@ -231,8 +233,7 @@ int fleet_push(struct fleet *f, int64_t now,
 	size_t n = 0;
 	int rc, first = MT_OK;
 
-	rc = stale_days(f->cfg, now, days, ARRAY_SIZE(days) - 2,
-			&n);
+	rc = stale_days(f->cfg, now, days, ARRAY_SIZE(days) - 2, &n);
 	if (rc != MT_OK)
 		return rc;
 	/* yesterday and today every time: cheap, and the store may have
@@ -267,13 +268,13 @@ static struct fleet_host *host_get(struct fleet_day *fd, const char *id,
 	memcpy(name, id, idlen);
 	name[idlen] = '\0';
 	if (!config_host_id_ok(name))
-		return NULL;	/* not a host id: not ours */
+		return NULL; /* not a host id: not ours */
 	for (size_t i = 0; i < fd->n; i++)
 		if (strcmp(fd->hosts[i].id, name) == 0)
 			return &fd->hosts[i];
 	if (fd->n % 16 == 0) {
-		struct fleet_host *nh = mem_realloc(fd->hosts,
-						    (fd->n + 16) * sizeof(*nh));
+		struct fleet_host *nh =
+			mem_realloc(fd->hosts, (fd->n + 16) * sizeof(*nh));
 
 		if (nh == NULL) {
 			*rc = MT_ENOMEM;
@@ -292,8 +293,8 @@ struct load_ctx {
 	int64_t now, retention;
 };
 
-static int on_pushed(void *arg, const char *field, size_t flen,
-		     const char *val, size_t vlen)
+static int on_pushed(void *arg, const char *field, size_t flen, const char *val,
+		     size_t vlen)
 {
 	struct load_ctx *lc = arg;
 	struct fleet_host *h;
@@ -308,9 +309,11 @@ static int on_pushed(void *arg, const char *field, size_t flen,
 		return rc;
 	memcpy(meta, val, vlen);
 	meta[vlen] = '\0';
-	if (sscanf(meta, "pushed=%lld final=%d ok=%llu failed=%llu "
-		   "domains=%zu", &at, &final, &ok, &failed, &domains) != 5)
-		return MT_OK;	/* unreadable: counts as not pushed */
+	if (sscanf(meta,
+		   "pushed=%lld final=%d ok=%llu failed=%llu "
+		   "domains=%zu",
+		   &at, &final, &ok, &failed, &domains) != 5)
+		return MT_OK; /* unreadable: counts as not pushed */
 	h->pushed = true;
 	h->final = final == 1;
 	h->pushed_at = at;
@@ -334,7 +337,7 @@ static int on_registered(void *arg, const char *field, size_t flen,
 	memcpy(t, val, vlen);
 	t[vlen] = '\0';
 	if (sscanf(t, "%lld", &at) != 1 || at + lc->retention < lc->now)
-		return MT_OK;	/* gone from the fleet */
+		return MT_OK; /* gone from the fleet */
 	h = host_get(lc->fd, field, flen, &rc);
 	if (h != NULL)
 		h->expected = true;
@@ -388,8 +391,7 @@ void fleet_day_clear(struct fleet_day *fd)
 	fd->n = 0;
 }
 
-size_t fleet_day_missing(const struct fleet_day *fd, char *list,
-			 size_t listsz)
+size_t fleet_day_missing(const struct fleet_day *fd, char *list, size_t listsz)
 {
 	size_t n = 0, off = 0;
 
@@ -427,14 +429,14 @@ int fleet_merge(struct fleet *f, const struct fleet_day *fd,
 		buf_reset(&counts);
 		rc = store_get(f->s, key, &counts);
 		if (rc == MT_OK)
-			rc = report_day_merge_counts(d, counts.data ?
-						     counts.data : "",
-						     counts.len, &skipped);
-		if (rc == MT_ENOTFOUND || rc == MT_ETOOBIG ||
-		    rc == MT_EPARSE) {
-			log_msg(LOG_LVL_WARN, "event=fleet-counts-unreadable "
-				"day=%s host=%s status=%s", key +
-				sizeof(FLEET_PREFIX) - 1, fd->hosts[i].id,
+			rc = report_day_merge_counts(
+				d, counts.data ? counts.data : "", counts.len,
+				&skipped);
+		if (rc == MT_ENOTFOUND || rc == MT_ETOOBIG || rc == MT_EPARSE) {
+			log_msg(LOG_LVL_WARN,
+				"event=fleet-counts-unreadable "
+				"day=%s host=%s status=%s",
+				key + sizeof(FLEET_PREFIX) - 1, fd->hosts[i].id,
 				mt_strerror(rc));
 			(*bad_hosts)++;
 			rc = MT_OK;
@@ -541,8 +543,8 @@ struct outcome_ctx {
 	void *ctx;
 };
 
-static int on_state(void *arg, const char *field, size_t flen,
-		    const char *val, size_t vlen)
+static int on_state(void *arg, const char *field, size_t flen, const char *val,
+		    size_t vlen)
 {
 	struct outcome_ctx *oc = arg;
 	char d[DOMAIN_BUFSZ], o[32];
@@ -561,7 +563,8 @@ static int on_state(void *arg, const char *field, size_t flen,
 
 int fleet_outcomes(struct fleet *f, int64_t day,
 		   void (*fn)(void *ctx, const char *domain,
-			      const char *outcome), void *ctx)
+			      const char *outcome),
+		   void *ctx)
 {
 	struct outcome_ctx oc = { fn, ctx };
 	char key[KEY_MAX];

@@ -42,7 +42,7 @@ struct fleet;
  * cfg must outlive the fleet. */
 int fleet_open(struct fleet **out, const struct config *cfg, char *err,
 	       size_t errsz);
-void fleet_close(struct fleet *f);	/* accepts NULL */
+void fleet_close(struct fleet *f); /* accepts NULL */
 const char *fleet_host(const struct fleet *f);
 const char *fleet_error(const struct fleet *f);
 const char *fleet_where(const struct fleet *f);
@@ -50,10 +50,10 @@ const char *fleet_where(const struct fleet *f);
 /* This host's push of one day. */
 struct fleet_pushed {
 	int64_t day;
-	bool final;		/* pushed after the day ended */
+	bool final; /* pushed after the day ended */
 	uint64_t ok, failed;
 	size_t domains;
-	int rc;			/* MT_OK, or why this day failed */
+	int rc; /* MT_OK, or why this day failed */
 };
 
 /* Push this host's counts: today, yesterday, and every older day within
@@ -69,8 +69,8 @@ int fleet_push(struct fleet *f, int64_t now,
 struct fleet_host {
 	char id[CONFIG_HOST_ID_MAX + 1];
 	bool pushed, final;
-	bool expected;		/* in report_hosts, or pushed within the
-				 * retention period */
+	/* in report_hosts, or pushed within the retention period */
+	bool expected;
 	int64_t pushed_at;
 	uint64_t ok, failed;
 	size_t domains;
@@ -79,7 +79,7 @@ struct fleet_host {
 struct fleet_day {
 	int64_t day;
 	size_t n;
-	struct fleet_host *hosts;	/* sorted by id */
+	struct fleet_host *hosts; /* sorted by id */
 };
 
 /* Who pushed the day, and who is expected but did not push after the
@@ -88,8 +88,7 @@ int fleet_day_load(struct fleet *f, int64_t day, int64_t now,
 		   struct fleet_day *out);
 void fleet_day_clear(struct fleet_day *fd);
 /* Hosts expected for the day that have not made their final push. */
-size_t fleet_day_missing(const struct fleet_day *fd, char *list,
-			 size_t listsz);
+size_t fleet_day_missing(const struct fleet_day *fd, char *list, size_t listsz);
 
 /* Add every pushed host's counts of the day to d.  *bad_hosts counts
  * hosts whose counts were not readable (missing, over the cap, not of
@@ -105,7 +104,8 @@ void fleet_marks(struct fleet *f, int64_t day, struct report_marks *m);
  * ("sent", "no-record", "given-up").  MT_OK or MT_ETEMP. */
 int fleet_outcomes(struct fleet *f, int64_t day,
 		   void (*fn)(void *ctx, const char *domain,
-			      const char *outcome), void *ctx);
+			      const char *outcome),
+		   void *ctx);
 /* Who holds the claim of a domain's report (holder "" when nobody). */
 int fleet_claim_holder(struct fleet *f, int64_t day, const char *domain,
 		       char *holder, size_t n);

@@ -19,16 +19,17 @@ int domain_idna_to_ascii(const char *in, char *out, size_t outsz,
 	size_t len;
 	int rc;
 
-	rc = idn2_to_ascii_8z(in, &alabel, mode == DOMAIN_IDNA_STRICT ?
-			      IDN2_NO_TR46 :
-			      IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	rc = idn2_to_ascii_8z(in, &alabel,
+			      mode == DOMAIN_IDNA_STRICT ?
+				      IDN2_NO_TR46 :
+				      IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
 	if (rc != IDN2_OK || alabel == NULL) {
 		free(alabel);
 		return rc == IDN2_TOO_BIG_DOMAIN ? MT_ETOOBIG : MT_EPARSE;
 	}
 	len = strlen(alabel);
 	if (len >= outsz) {
-		free(alabel);	/* allocated by libidn2 */
+		free(alabel); /* allocated by libidn2 */
 		return MT_ETOOBIG;
 	}
 	memcpy(out, alabel, len + 1);

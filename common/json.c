@@ -56,21 +56,39 @@ static void close_(struct json *j, char c)
 	put(j, &c, 1);
 }
 
-void json_object_begin(struct json *j) { open_(j, '{'); }
-void json_object_end(struct json *j) { close_(j, '}'); }
-void json_array_begin(struct json *j) { open_(j, '['); }
-void json_array_end(struct json *j) { close_(j, ']'); }
+void json_object_begin(struct json *j)
+{
+	open_(j, '{');
+}
+void json_object_end(struct json *j)
+{
+	close_(j, '}');
+}
+void json_array_begin(struct json *j)
+{
+	open_(j, '[');
+}
+void json_array_end(struct json *j)
+{
+	close_(j, ']');
+}
 
 /* RFC 8259 §7: the two-character escapes, NULL for other bytes. */
 static const char *short_escape(unsigned char c)
 {
 	switch (c) {
-	case '"': return "\\\"";
-	case '\\': return "\\\\";
-	case '\n': return "\\n";
-	case '\r': return "\\r";
-	case '\t': return "\\t";
-	default: return NULL;
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		return NULL;
 	}
 }
 
@@ -91,7 +109,7 @@ static void put_escaped(struct json *j, const char *s, size_t n)
 			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
 			put(j, esc, 6);
 		} else if ((l = str_utf8_len(p + i, n - i)) == 0) {
-			put(j, "\\ufffd", 6);	/* not UTF-8 */
+			put(j, "\\ufffd", 6); /* not UTF-8 */
 			l = 1;
 		} else {
 			put(j, s + i, l);

@@ -19,10 +19,8 @@ static const struct {
 	const char *name;
 	enum log_level level;
 } level_table[] = {
-	{ "err", LOG_LVL_ERR },
-	{ "warning", LOG_LVL_WARN },
-	{ "notice", LOG_LVL_NOTICE },
-	{ "info", LOG_LVL_INFO },
+	{ "err", LOG_LVL_ERR },	      { "warning", LOG_LVL_WARN },
+	{ "notice", LOG_LVL_NOTICE }, { "info", LOG_LVL_INFO },
 	{ "debug", LOG_LVL_DEBUG },
 };
 
@@ -30,10 +28,12 @@ static const struct {
 	const char *name;
 	int facility;
 } facility_table[] = {
-	{ "mail", LOG_MAIL },	  { "daemon", LOG_DAEMON }, { "user", LOG_USER },
-	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	{ "mail", LOG_MAIL },	  { "daemon", LOG_DAEMON },
+	{ "user", LOG_USER },	  { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
 };
 
 const char *log_level_str(enum log_level level)
@@ -113,7 +113,9 @@ char *log_sanitise(char *dst, size_t dstsz, const char *src, size_t len)
 	for (i = 0; i < len && o + 1 < dstsz; i++) {
 		unsigned char c = (unsigned char)src[i];
 
-		dst[o++] = (c < 0x20 || c > 0x7e || c == '=' || c == '"') ? '?' : (char)c;
+		dst[o++] = (c < 0x20 || c > 0x7e || c == '=' || c == '"') ?
+				   '?' :
+				   (char)c;
 	}
 	dst[o] = '\0';
 	return dst;

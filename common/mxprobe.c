@@ -67,9 +67,9 @@ struct mxprobe {
 
 struct sess {
 	int fd;
-	gnutls_session_t tls;	/* NULL until STARTTLS */
-	int64_t deadline;	/* clock_mono_ms() time */
-	size_t len;		/* bytes of buf not yet parsed */
+	gnutls_session_t tls; /* NULL until STARTTLS */
+	int64_t deadline;     /* clock_mono_ms() time */
+	size_t len;	      /* bytes of buf not yet parsed */
 	char buf[MXPROBE_REPLY_MAX];
 };
 
@@ -80,7 +80,7 @@ enum io {
 	IO_ERROR,
 	IO_GARBAGE,
 	IO_TOOBIG,
-	IO_EXTRA,	/* more bytes after the reply */
+	IO_EXTRA, /* more bytes after the reply */
 };
 
 static const char *const status_names[] = {
@@ -152,8 +152,8 @@ int mxprobe_reply_parse(const char *buf, size_t len, struct mxprobe_reply *r,
 	if (len == 0)
 		return MT_ETEMP;
 	for (;;) {
-		const char *nl = off < len ?
-				 memchr(buf + off, '\n', len - off) : NULL;
+		const char *nl =
+			off < len ? memchr(buf + off, '\n', len - off) : NULL;
 		const char *l = buf + off;
 		size_t end, n;
 		unsigned code;
@@ -162,7 +162,7 @@ int mxprobe_reply_parse(const char *buf, size_t len, struct mxprobe_reply *r,
 		/* no line end: can the line still end within the limit? */
 		if (nl == NULL)
 			return len - off > MXPROBE_LINE_MAX - 1 ? MT_ETOOBIG :
-			       MT_ETEMP;
+								  MT_ETEMP;
 		end = (size_t)(nl - buf);
 		n = end - off;
 		if (n > 0 && buf[end - 1] == '\r')
@@ -326,37 +326,49 @@ static void io_fail(struct sess *s, struct mxprobe_result *r,
 	switch (x) {
 	case IO_TIMEOUT:
 		r->status = MXPROBE_TIMEOUT;
-		snprintf(r->detail, sizeof(r->detail), "no answer to the %s "
-			 "in time", step_names[step]);
+		snprintf(r->detail, sizeof(r->detail),
+			 "no answer to the %s "
+			 "in time",
+			 step_names[step]);
 		break;
 	case IO_CLOSED:
-		snprintf(r->detail, sizeof(r->detail), "the server closed the "
-			 "connection (%s)", step_names[step]);
+		snprintf(r->detail, sizeof(r->detail),
+			 "the server closed the "
+			 "connection (%s)",
+			 step_names[step]);
 		break;
 	case IO_ERROR:
 		snprintf(r->detail, sizeof(r->detail), "%s (%s)",
 			 s->tls != NULL ? "TLS read or write failed" :
-			 strerror(errno), step_names[step]);
+					  strerror(errno),
+			 step_names[step]);
 		break;
 	case IO_GARBAGE:
 		log_sanitise(shown, sizeof(shown), s->buf,
 			     s->len < 60 ? s->len : 60);
-		snprintf(r->detail, sizeof(r->detail), "not an SMTP reply "
-			 "(%s): \"%s\"", step_names[step], shown);
+		snprintf(r->detail, sizeof(r->detail),
+			 "not an SMTP reply "
+			 "(%s): \"%s\"",
+			 step_names[step], shown);
 		break;
 	case IO_TOOBIG:
-		snprintf(r->detail, sizeof(r->detail), "reply over the limits "
+		snprintf(r->detail, sizeof(r->detail),
+			 "reply over the limits "
 			 "(%s): a line over %d octets, more than %d lines or "
-			 "%d bytes", step_names[step], MXPROBE_LINE_MAX,
-			 MXPROBE_LINES_MAX, MXPROBE_REPLY_MAX);
+			 "%d bytes",
+			 step_names[step], MXPROBE_LINE_MAX, MXPROBE_LINES_MAX,
+			 MXPROBE_REPLY_MAX);
 		break;
 	case IO_EXTRA:
 		if (step == MXPROBE_STEP_STARTTLS)
-			snprintf(r->detail, sizeof(r->detail), "data after the "
-				 "STARTTLS reply, before the handshake (sent in "
-				 "clear: RFC 3207 §5)");
+			snprintf(
+				r->detail, sizeof(r->detail),
+				"data after the "
+				"STARTTLS reply, before the handshake (sent in "
+				"clear: RFC 3207 §5)");
 		else
-			snprintf(r->detail, sizeof(r->detail), "data after the "
+			snprintf(r->detail, sizeof(r->detail),
+				 "data after the "
 				 "%s reply, before the next command",
 				 step_names[step]);
 		break;
@@ -376,7 +388,7 @@ static int command(struct sess *s, struct mxprobe_result *r,
 	if (x == IO_OK)
 		x = read_reply(s, rep);
 	if (x != IO_OK)
-		io_fail(s, r, step, x);	/* shows what is in the buffer */
+		io_fail(s, r, step, x); /* shows what is in the buffer */
 	s->len = 0;
 	if (x != IO_OK)
 		return -1;
@@ -432,8 +444,8 @@ static void do_connect(const struct mxprobe *p, struct sess *s,
 		u.v4.sin_port = htons((uint16_t)p->port);
 		sl = sizeof(u.v4);
 	}
-	s->fd = socket(u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
-		       SOCK_CLOEXEC, 0);
+	s->fd = socket(u.sa.sa_family,
+		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0 && errno == EAFNOSUPPORT) {
 		/* no IPv6 on this host: the address cannot be reached from
 		 * here, as with no route to it */
@@ -459,7 +471,8 @@ static void do_connect(const struct mxprobe *p, struct sess *s,
 		w = wait_io(s->fd, POLLOUT, s->deadline);
 		if (w == 0) {
 			r->err = 0;
-			snprintf(r->detail, sizeof(r->detail), "no answer to "
+			snprintf(r->detail, sizeof(r->detail),
+				 "no answer to "
 				 "the TCP connect in time");
 			return;
 		}
@@ -477,8 +490,8 @@ static void do_connect(const struct mxprobe *p, struct sess *s,
 }
 
 /* The certificate, as a sender checks it.  MT_OK or MT_ENOMEM. */
-static int check_cert(const struct mxprobe *p, struct sess *s,
-		      const char *host, struct mxprobe_result *r)
+static int check_cert(const struct mxprobe *p, struct sess *s, const char *host,
+		      struct mxprobe_result *r)
 {
 	const gnutls_datum_t *peers = NULL;
 	unsigned n = 0;
@@ -490,8 +503,8 @@ static int check_cert(const struct mxprobe *p, struct sess *s,
 		r->cert_rc = MT_ENOTFOUND;
 		return MT_OK;
 	}
-	r->cert_rc = tlsverify_chain_check(p->trust, peers, n, p->now(),
-					   &r->chain);
+	r->cert_rc =
+		tlsverify_chain_check(p->trust, peers, n, p->now(), &r->chain);
 	if (r->cert_rc == MT_ENOMEM)
 		return MT_ENOMEM;
 	if (r->cert_rc != MT_OK)
@@ -502,8 +515,8 @@ static int check_cert(const struct mxprobe *p, struct sess *s,
 		return MT_ENOMEM;
 	r->dnsid_match = rc == MT_OK;
 	if (!r->dnsid_match)
-		r->cn_only = tlsverify_cn_only_der(peers[0].data,
-						   peers[0].size, host) == 1;
+		r->cn_only = tlsverify_cn_only_der(peers[0].data, peers[0].size,
+						   host) == 1;
 	return MT_OK;
 }
 
@@ -520,8 +533,8 @@ static int do_tls(const struct mxprobe *p, struct sess *s, const char *host,
 	r->status = MXPROBE_TLS;
 	/* a peer that closes while we write is a finding, never a SIGPIPE
 	 * (MSG_NOSIGNAL, as for the plain part) */
-	err = gnutls_init(&s->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
-			  GNUTLS_NO_SIGNAL);
+	err = gnutls_init(&s->tls,
+			  GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
 	if (err == GNUTLS_E_MEMORY_ERROR)
 		return MT_ENOMEM;
 	if (err == 0)
@@ -543,7 +556,8 @@ static int do_tls(const struct mxprobe *p, struct sess *s, const char *host,
 	for (;;) {
 		if (clock_mono_ms() >= s->deadline) {
 			r->status = MXPROBE_TIMEOUT;
-			snprintf(r->detail, sizeof(r->detail), "no answer to "
+			snprintf(r->detail, sizeof(r->detail),
+				 "no answer to "
 				 "the TLS handshake in time");
 			return MT_OK;
 		}
@@ -557,10 +571,10 @@ static int do_tls(const struct mxprobe *p, struct sess *s, const char *host,
 					 "poll: %s", strerror(errno));
 				return MT_OK;
 			}
-			continue;	/* w == 0: the deadline, above */
+			continue; /* w == 0: the deadline, above */
 		}
 		if (!gnutls_error_is_fatal(err))
-			continue;	/* a warning alert */
+			continue; /* a warning alert */
 		if (err == GNUTLS_E_MEMORY_ERROR)
 			return MT_ENOMEM;
 		/* a server below TLS 1.2 answers with its own version (the
@@ -572,14 +586,17 @@ static int do_tls(const struct mxprobe *p, struct sess *s, const char *host,
 		v = gnutls_protocol_get_version(s->tls);
 		if (err == GNUTLS_E_FATAL_ALERT_RECEIVED)
 			snprintf(r->detail, sizeof(r->detail), "%s: %s",
-				 gnutls_strerror(err), gnutls_alert_get_name(
+				 gnutls_strerror(err),
+				 gnutls_alert_get_name(
 					 gnutls_alert_get(s->tls)));
 		else if (err == GNUTLS_E_UNSUPPORTED_VERSION_PACKET &&
 			 (v == GNUTLS_SSL3 || v == GNUTLS_TLS1_0 ||
 			  v == GNUTLS_TLS1_1))
 			/* the version its ServerHello chose */
-			snprintf(r->detail, sizeof(r->detail), "the server "
-				 "chose %s", gnutls_protocol_get_name(v));
+			snprintf(r->detail, sizeof(r->detail),
+				 "the server "
+				 "chose %s",
+				 gnutls_protocol_get_name(v));
 		else
 			snprintf(r->detail, sizeof(r->detail), "%s",
 				 gnutls_strerror(err));
@@ -636,12 +653,13 @@ int mxprobe_run(struct mxprobe *p, const char *host, const char *addr,
 	if (!rep.starttls) {
 		r->step = MXPROBE_STEP_EHLO;
 		r->status = MXPROBE_NO_STARTTLS;
-		snprintf(r->detail, sizeof(r->detail), "STARTTLS is not "
+		snprintf(r->detail, sizeof(r->detail),
+			 "STARTTLS is not "
 			 "among the EHLO keywords");
 		goto out_quit;
 	}
-	if (command(s, r, MXPROBE_STEP_STARTTLS, "STARTTLS\r\n", &rep,
-		    220) != 0)
+	if (command(s, r, MXPROBE_STEP_STARTTLS, "STARTTLS\r\n", &rep, 220) !=
+	    0)
 		goto out_quit;
 	rc = do_tls(p, s, host, r);
 	if (rc != MT_OK || r->status != MXPROBE_OK)
@@ -684,7 +702,8 @@ int mxprobe_create(struct mxprobe **out, const struct mxprobe_opts *opts)
 		return MT_ENOMEM;
 	memset(p, 0, sizeof(*p));
 	p->timeout_ms = opts != NULL && opts->timeout_ms > 0 ?
-			opts->timeout_ms : MXPROBE_DEFAULT_TIMEOUT_MS;
+				opts->timeout_ms :
+				MXPROBE_DEFAULT_TIMEOUT_MS;
 	p->port = opts != NULL && opts->port != 0 ? opts->port : SMTP_PORT;
 	p->now = opts != NULL && opts->now != NULL ? opts->now : default_now;
 	/* EHLO names this host (RFC 5321 §4.1.4); a name that is not a

@@ -27,16 +27,16 @@
  * to the text line limit (§4.5.3.1.6, 1000 with CRLF) and refused beyond. */
 #define MXPROBE_LINE_MAX 1000
 #define MXPROBE_LINES_MAX 100	/* lines of one reply (EHLO: about 15) */
-#define MXPROBE_REPLY_MAX 16384	/* bytes of one reply */
+#define MXPROBE_REPLY_MAX 16384 /* bytes of one reply */
 #define MXPROBE_DEFAULT_TIMEOUT_MS 20000
 
 /* One SMTP reply (RFC 5321 §4.2). */
 struct mxprobe_reply {
-	unsigned code;		/* 200..599, the same on every line */
+	unsigned code; /* 200..599, the same on every line */
 	unsigned lines;
-	int starttls;		/* a line after the first is the EHLO
-				 * keyword STARTTLS (RFC 3207 §4) */
-	char text[128];		/* the first line's text, sanitised */
+	/* a line after the first is the EHLO keyword STARTTLS (RFC 3207 §4) */
+	int starttls;
+	char text[128]; /* the first line's text, sanitised */
 };
 
 /* Parse the one complete reply that buf[0..len) starts with.  Lines end
@@ -50,20 +50,21 @@ int mxprobe_reply_parse(const char *buf, size_t len, struct mxprobe_reply *r,
 			size_t *used);
 
 enum mxprobe_status {
-	MXPROBE_OK = 0,		/* TLS up and EHLO answered over it */
-	MXPROBE_CONNECT,	/* TCP connect refused, unreachable, or no
-				 * answer (step CONNECT, err says which) */
-	MXPROBE_TIMEOUT,	/* connected, then the deadline passed */
-	MXPROBE_SMTP,		/* a reply the step cannot go on with: a
-				 * banner other than 220, EHLO or STARTTLS
-				 * refused (smtp_code, reply) */
-	MXPROBE_PROTOCOL,	/* not SMTP: garbage, an over-long line,
-				 * the connection closed, data after a reply
-				 * (after STARTTLS: RFC 3207 §5 injection) */
-	MXPROBE_NO_STARTTLS,	/* the EHLO reply does not offer STARTTLS */
-	MXPROBE_TLS_VERSION,	/* no TLS 1.2 or later (RFC 8461 §4.2) */
-	MXPROBE_TLS,		/* the handshake failed otherwise */
-	MXPROBE_LOCAL,		/* a local failure: socket, memory */
+	MXPROBE_OK = 0, /* TLS up and EHLO answered over it */
+	/* TCP connect refused, unreachable, or no answer (step CONNECT, err
+	 * says which) */
+	MXPROBE_CONNECT,
+	MXPROBE_TIMEOUT, /* connected, then the deadline passed */
+	/* a reply the step cannot go on with: a banner other than 220, EHLO
+	 * or STARTTLS refused (smtp_code, reply) */
+	MXPROBE_SMTP,
+	/* not SMTP: garbage, an over-long line, the connection closed, data
+	 * after a reply (after STARTTLS: RFC 3207 §5 injection) */
+	MXPROBE_PROTOCOL,
+	MXPROBE_NO_STARTTLS, /* the EHLO reply does not offer STARTTLS */
+	MXPROBE_TLS_VERSION, /* no TLS 1.2 or later (RFC 8461 §4.2) */
+	MXPROBE_TLS,	     /* the handshake failed otherwise */
+	MXPROBE_LOCAL,	     /* a local failure: socket, memory */
 };
 
 enum mxprobe_step {
@@ -72,39 +73,41 @@ enum mxprobe_step {
 	MXPROBE_STEP_EHLO,
 	MXPROBE_STEP_STARTTLS,
 	MXPROBE_STEP_HANDSHAKE,
-	MXPROBE_STEP_TLS_EHLO,	/* EHLO over TLS (RFC 3207 §4.2) */
+	MXPROBE_STEP_TLS_EHLO, /* EHLO over TLS (RFC 3207 §4.2) */
 	MXPROBE_STEP_DONE,
 };
 
 struct mxprobe_opts {
-	const char *ca_file;	/* NULL = the system bundle */
-	int timeout_ms;		/* the whole session of one address;
-				 * <= 0: MXPROBE_DEFAULT_TIMEOUT_MS */
-	const char *ehlo_name;	/* NULL = this host's name */
-	unsigned port;		/* 0 = 25 */
-	int64_t (*now)(void);	/* the clock certificates are checked
-				 * against; NULL = clock_now() */
+	const char *ca_file; /* NULL = the system bundle */
+	/* the whole session of one address; <= 0: MXPROBE_DEFAULT_TIMEOUT_MS */
+	int timeout_ms;
+	const char *ehlo_name; /* NULL = this host's name */
+	unsigned port;	       /* 0 = 25 */
+	/* the clock certificates are checked against; NULL = clock_now() */
+	int64_t (*now)(void);
 };
 
 struct mxprobe_result {
 	enum mxprobe_status status;
-	enum mxprobe_step step;	/* where it ended (DONE when OK) */
-	int err;		/* errno of a connect failure (EAFNOSUPPORT:
-				 * no IPv6 here), 0 = a connect that timed
-				 * out */
-	unsigned smtp_code;	/* MXPROBE_SMTP: the reply's code */
-	char reply[128];	/* ... and its text, sanitised */
-	char detail[200];	/* what went wrong, sanitised */
+	enum mxprobe_step step; /* where it ended (DONE when OK) */
+	/* errno of a connect failure (EAFNOSUPPORT: no IPv6 here), 0 = a
+	 * connect that timed out */
+	int err;
+	unsigned smtp_code; /* MXPROBE_SMTP: the reply's code */
+	char reply[128];    /* ... and its text, sanitised */
+	char detail[200];   /* what went wrong, sanitised */
 	/* From the handshake on (tls set), even when a later step failed. */
-	int tls;		/* the handshake completed */
-	char protocol[16];	/* "TLS1.3" */
-	char cipher[64];	/* "TLS_AES_256_GCM_SHA384" */
-	int cert_rc;		/* MT_OK: chain filled; MT_ENOTFOUND: no
-				 * certificate; MT_EPARSE: unreadable */
+	int tls;	   /* the handshake completed */
+	char protocol[16]; /* "TLS1.3" */
+	char cipher[64];   /* "TLS_AES_256_GCM_SHA384" */
+	/* MT_OK: chain filled; MT_ENOTFOUND: no certificate; MT_EPARSE:
+	 * unreadable */
+	int cert_rc;
 	struct tlsverify_chain chain;
-	int dnsid_match;	/* a DNS-ID names the MX host */
-	int cn_only;		/* no DNS-ID does, but the subject CN would
-				 * for a client with the CN fallback */
+	int dnsid_match; /* a DNS-ID names the MX host */
+	/* no DNS-ID does, but the subject CN would for a client with the CN
+	 * fallback */
+	int cn_only;
 };
 
 struct mxprobe;
@@ -112,7 +115,7 @@ struct mxprobe;
 /* The trust store (tlsverify_trust_create()) is loaded once here.
  * MT_OK, MT_EIO (trust store unreadable or empty), MT_ENOMEM. */
 int mxprobe_create(struct mxprobe **out, const struct mxprobe_opts *opts);
-void mxprobe_destroy(struct mxprobe *p);	/* accepts NULL */
+void mxprobe_destroy(struct mxprobe *p); /* accepts NULL */
 
 /* Probe host (normalised MX name: SNI and the DNS-ID check) at addr (an
  * IPv4 or IPv6 address in text form).  MT_OK with *r filled whatever the

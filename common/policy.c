@@ -40,7 +40,7 @@
 #include "str.h"
 
 #define EXT_NAME_MAX 32
-#define MAX_AGE_SHORT 86400	/* below a day protects almost no one */
+#define MAX_AGE_SHORT 86400 /* below a day protects almost no one */
 
 static const char *const mode_names[] = {
 	[POLICY_MODE_NONE] = "none",
@@ -58,7 +58,8 @@ const char *policy_mode_str(enum policy_mode m)
 int policy_mode_from_str(const char *s, size_t len)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
-		if (strlen(mode_names[i]) == len && memcmp(mode_names[i], s, len) == 0)
+		if (strlen(mode_names[i]) == len &&
+		    memcmp(mode_names[i], s, len) == 0)
 			return (int)i;
 	return -1;
 }
@@ -72,7 +73,7 @@ const char *policy_mx_next(const char *mx, uint32_t mx_len, uint32_t *it)
 	p = mx + *it;
 	nul = memchr(p, '\0', mx_len - *it);
 	if (nul == NULL)
-		return NULL;	/* unterminated: treat as the end */
+		return NULL; /* unterminated: treat as the end */
 	*it = (uint32_t)(nul - mx) + 1;
 	return p;
 }
@@ -155,20 +156,20 @@ static void show(char *out, const char *v, size_t n, size_t max)
  * someone reads the findings.
  */
 struct line {
-	unsigned no;		/* 1-based */
+	unsigned no; /* 1-based */
 	const char *key, *val;
 	size_t klen, vlen;
 };
 
 struct pstate {
-	struct diag_list *d;	/* NULL: the sender, no findings wanted */
-	bool publisher;		/* policy_lint: errors for the publisher */
-	struct buf mx;		/* the pattern blob */
+	struct diag_list *d; /* NULL: the sender, no findings wanted */
+	bool publisher;	     /* policy_lint: errors for the publisher */
+	struct buf mx;	     /* the pattern blob */
 	uint32_t n_mx;
-	unsigned bad;		/* grammar errors */
+	unsigned bad; /* grammar errors */
 	int mode;
 	uint32_t max_age;
-	unsigned first_line;	/* the first field line, and its key */
+	unsigned first_line; /* the first field line, and its key */
 	bool first_is_version;
 };
 
@@ -181,13 +182,14 @@ static key_fn key_version, key_mode, key_max_age, key_mx;
 static const struct key {
 	const char *name;
 	key_fn *parse;
-	bool repeated;		/* every line counts (mx) */
-	const char *missing_code, *missing_msg;	/* required once */
+	bool repeated;				/* every line counts (mx) */
+	const char *missing_code, *missing_msg; /* required once */
 } keys[] = {
 	{ "version", key_version, false, "version-missing",
 	  "no 'version: STSv1' field" },
 	{ "mode", key_mode, false, "mode-missing", "no 'mode' field" },
-	{ "max_age", key_max_age, false, "max-age-missing", "no 'max_age' field" },
+	{ "max_age", key_max_age, false, "max-age-missing",
+	  "no 'max_age' field" },
 	{ "mx", key_mx, true, NULL, NULL },
 };
 
@@ -235,8 +237,9 @@ static int key_max_age(struct pstate *st, const struct line *l, bool first)
 	}
 	for (size_t i = 0; i < l->vlen; i++) {
 		if (!str_is_digit((unsigned char)l->val[i])) {
-			diag_add(st->d, DIAG_ERROR, "max-age-invalid", l->no,
-				 "max_age must be a number of seconds (digits only, no sign or unit)");
+			diag_add(
+				st->d, DIAG_ERROR, "max-age-invalid", l->no,
+				"max_age must be a number of seconds (digits only, no sign or unit)");
 			return MT_EPARSE;
 		}
 		x = x * 10 + (uint64_t)(l->val[i] - '0');
@@ -244,19 +247,22 @@ static int key_max_age(struct pstate *st, const struct line *l, bool first)
 	if (!first)
 		return MT_OK;
 	if (l->vlen > 1 && l->val[0] == '0')
-		diag_add(st->d, DIAG_WARNING, "max-age-leading-zero", l->no,
-			 "max_age has leading zeros; it is read as decimal %llu",
-			 (unsigned long long)x);
+		diag_add(
+			st->d, DIAG_WARNING, "max-age-leading-zero", l->no,
+			"max_age has leading zeros; it is read as decimal %llu",
+			(unsigned long long)x);
 	if (x > POLICY_MAX_AGE_MAX) {
-		diag_add(st->d, DIAG_WARNING, "max-age-clamped", l->no,
-			 "max_age %llu is above the maximum 31557600 (about a year); senders use 31557600",
-			 (unsigned long long)x);
+		diag_add(
+			st->d, DIAG_WARNING, "max-age-clamped", l->no,
+			"max_age %llu is above the maximum 31557600 (about a year); senders use 31557600",
+			(unsigned long long)x);
 		x = POLICY_MAX_AGE_MAX;
 	}
 	if (x < MAX_AGE_SHORT)
-		diag_add(st->d, DIAG_WARNING, "max-age-short", l->no,
-			 "max_age %llu is under a day: the policy protects little against a downgrade; weeks are usual (RFC 8461 §3.2)",
-			 (unsigned long long)x);
+		diag_add(
+			st->d, DIAG_WARNING, "max-age-short", l->no,
+			"max_age %llu is under a day: the policy protects little against a downgrade; weeks are usual (RFC 8461 §3.2)",
+			(unsigned long long)x);
 	st->max_age = (uint32_t)x;
 	return MT_OK;
 }
@@ -274,38 +280,45 @@ static void mx_pitfall(struct diag_list *d, unsigned line, const char *v,
 	for (i = 0; i < n; i++)
 		if (!(str_is_digit((unsigned char)v[i]) || v[i] == '.'))
 			digits_dots = 0;
-	if (n > 0 && (v[0] == '[' || digits_dots || memchr(v, ':', n) != NULL)) {
+	if (n > 0 &&
+	    (v[0] == '[' || digits_dots || memchr(v, ':', n) != NULL)) {
 		if (memmem(v, n, "://", 3) != NULL)
 			diag_add(d, DIAG_ERROR, "mx-url", line,
-				 "mx '%s' is a URL; give the MX host name only", shown);
+				 "mx '%s' is a URL; give the MX host name only",
+				 shown);
 		else if (v[0] == '[' || digits_dots ||
 			 (memchr(v, ':', n) != memrchr(v, ':', n)))
-			diag_add(d, DIAG_ERROR, "mx-ip-literal", line,
-				 "mx '%s' is an IP address; patterns must be host names",
-				 shown);
+			diag_add(
+				d, DIAG_ERROR, "mx-ip-literal", line,
+				"mx '%s' is an IP address; patterns must be host names",
+				shown);
 		else
 			diag_add(d, DIAG_ERROR, "mx-port", line,
-				 "mx '%s' has a port; give the host name only", shown);
+				 "mx '%s' has a port; give the host name only",
+				 shown);
 		return;
 	}
 	if (n == 1 && v[0] == '*') {
-		diag_add(d, DIAG_ERROR, "mx-wildcard-alone", line,
-			 "mx '*' matches nothing: a wildcard stands for one label of a name, as in *.example.net");
+		diag_add(
+			d, DIAG_ERROR, "mx-wildcard-alone", line,
+			"mx '*' matches nothing: a wildcard stands for one label of a name, as in *.example.net");
 		return;
 	}
 	/* a "*." prefix is the one allowed place */
 	rest = n >= 2 && v[0] == '*' && v[1] == '.' ? 2 : 0;
 	if (memchr(v + rest, '*', n - rest) != NULL || (rest && n == rest)) {
-		diag_add(d, DIAG_ERROR, "mx-wildcard-position", line,
-			 "mx '%s': a wildcard is allowed only as the whole left-most label ('*.')",
-			 shown);
+		diag_add(
+			d, DIAG_ERROR, "mx-wildcard-position", line,
+			"mx '%s': a wildcard is allowed only as the whole left-most label ('*.')",
+			shown);
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		if ((unsigned char)v[i] >= 0x80) {
-			diag_add(d, DIAG_ERROR, "mx-invalid", line,
-				 "mx '%s' is not a valid IDNA2008 name (lower case, NFC, no full-width or invisible characters, dots only '.'); or give its A-label",
-				 shown);
+			diag_add(
+				d, DIAG_ERROR, "mx-invalid", line,
+				"mx '%s' is not a valid IDNA2008 name (lower case, NFC, no full-width or invisible characters, dots only '.'); or give its A-label",
+				shown);
 			return;
 		}
 	}
@@ -329,19 +342,20 @@ static bool mx_unusable(struct pstate *st, const struct line *l,
 	if (*q == '\0' || strspn(q, "0123456789") != strlen(q))
 		return false;
 	if (strspn(norm, "0123456789.") == strlen(norm))
-		diag_add(st->d, sev, "mx-ip-literal", l->no,
-			 "mx '%s' is an IP address, which no MX host name matches; senders leave it out (patterns must be host names)",
-			 norm);
+		diag_add(
+			st->d, sev, "mx-ip-literal", l->no,
+			"mx '%s' is an IP address, which no MX host name matches; senders leave it out (patterns must be host names)",
+			norm);
 	else
-		diag_add(st->d, sev, "mx-numeric-tld", l->no,
-			 "mx '%s': the last label is all digits, so no MX host name matches it (no top-level domain is numeric); senders leave it out",
-			 norm);
+		diag_add(
+			st->d, sev, "mx-numeric-tld", l->no,
+			"mx '%s': the last label is all digits, so no MX host name matches it (no top-level domain is numeric); senders leave it out",
+			norm);
 	return true;
 }
 
 /* Advice on a valid pattern: how it was written, whether it repeats. */
-static void mx_advice(struct pstate *st, const struct line *l,
-		      const char *norm)
+static void mx_advice(struct pstate *st, const struct line *l, const char *norm)
 {
 	uint32_t it = 0;
 	const char *pat;
@@ -350,17 +364,18 @@ static void mx_advice(struct pstate *st, const struct line *l,
 		return;
 	for (size_t i = 0; i < l->vlen; i++) {
 		if ((unsigned char)l->val[i] >= 0x80) {
-			diag_add(st->d, DIAG_WARNING, "mx-ulabel", l->no,
-				 "mx written as a U-label; senders compare its A-label form '%s'",
-				 norm);
+			diag_add(
+				st->d, DIAG_WARNING, "mx-ulabel", l->no,
+				"mx written as a U-label; senders compare its A-label form '%s'",
+				norm);
 			break;
 		}
 	}
 	if (l->val[l->vlen - 1] == '.')
 		diag_add(st->d, DIAG_WARNING, "mx-trailing-dot", l->no,
 			 "mx '%s.' has a trailing dot; it is ignored", norm);
-	while ((pat = policy_mx_next(st->mx.data, (uint32_t)st->mx.len,
-				     &it)) != NULL) {
+	while ((pat = policy_mx_next(st->mx.data, (uint32_t)st->mx.len, &it)) !=
+	       NULL) {
 		if (strcmp(pat, norm) == 0) {
 			diag_add(st->d, DIAG_WARNING, "mx-duplicate", l->no,
 				 "mx '%s' is listed twice", norm);
@@ -408,9 +423,10 @@ static void key_advice(struct pstate *st, const struct line *l)
 		return;
 	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
 		if (near(l->key, l->klen, keys[k].name)) {
-			diag_add(st->d, DIAG_WARNING, "key-unknown", l->no,
-				 "unknown field '%.*s' is ignored; did you mean '%s'? (field names are case-sensitive)",
-				 (int)l->klen, l->key, keys[k].name);
+			diag_add(
+				st->d, DIAG_WARNING, "key-unknown", l->no,
+				"unknown field '%.*s' is ignored; did you mean '%s'? (field names are case-sensitive)",
+				(int)l->klen, l->key, keys[k].name);
 			return;
 		}
 	}
@@ -432,9 +448,10 @@ static int key_extension(struct pstate *st, const struct line *l)
 		else if (!(v[i] == ' ' || str_is_vchar(v[i])))
 			n = 0;
 		if (n == 0) {
-			diag_add(st->d, DIAG_ERROR, "ext-value-invalid", l->no,
-				 "field '%.*s' has a value with a tab, control characters or invalid UTF-8",
-				 (int)(l->klen < 40 ? l->klen : 40), l->key);
+			diag_add(
+				st->d, DIAG_ERROR, "ext-value-invalid", l->no,
+				"field '%.*s' has a value with a tab, control characters or invalid UTF-8",
+				(int)(l->klen < 40 ? l->klen : 40), l->key);
 			return MT_EPARSE;
 		}
 		i += n;
@@ -464,8 +481,9 @@ static int next_line(struct pstate *st, const unsigned char *p, size_t len,
 	l->no = no;
 	for (size_t i = start; i < end; i++) {
 		if (p[i] == '\r') {
-			diag_add(st->d, DIAG_ERROR, "bare-cr", no,
-				 "a carriage return not followed by a line feed");
+			diag_add(
+				st->d, DIAG_ERROR, "bare-cr", no,
+				"a carriage return not followed by a line feed");
 			return MT_EPARSE;
 		}
 		if (p[i] == '\0') {
@@ -477,8 +495,9 @@ static int next_line(struct pstate *st, const unsigned char *p, size_t len,
 			blank = false;
 	}
 	if (blank) {
-		diag_add(st->d, DIAG_WARNING, end > start ? "whitespace-line" :
-			 "blank-line", no, "blank line");
+		diag_add(st->d, DIAG_WARNING,
+			 end > start ? "whitespace-line" : "blank-line", no,
+			 "blank line");
 		return MT_ENOTFOUND;
 	}
 	if (str_is_wsp(p[start])) {
@@ -496,7 +515,8 @@ static int next_line(struct pstate *st, const unsigned char *p, size_t len,
 	for (klen = 0; start + klen < vend && p[start + klen] != ':'; klen++)
 		;
 	if (start + klen >= vend) {
-		diag_add(st->d, DIAG_ERROR, "no-colon", no, "expected 'key: value'");
+		diag_add(st->d, DIAG_ERROR, "no-colon", no,
+			 "expected 'key: value'");
 		return MT_EPARSE;
 	}
 	l->key = (const char *)p + start;
@@ -521,7 +541,8 @@ static int next_line(struct pstate *st, const unsigned char *p, size_t len,
 static const struct key *key_find(const char *name, size_t n)
 {
 	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
-		if (strlen(keys[k].name) == n && memcmp(keys[k].name, name, n) == 0)
+		if (strlen(keys[k].name) == n &&
+		    memcmp(keys[k].name, name, n) == 0)
 			return &keys[k];
 	return NULL;
 }
@@ -563,12 +584,13 @@ static void finish(struct pstate *st, const unsigned *first_at)
 {
 	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
 		if (keys[k].missing_code && first_at[k] == 0) {
-			diag_add(st->d, DIAG_ERROR, keys[k].missing_code, 0, "%s",
-				 keys[k].missing_msg);
+			diag_add(st->d, DIAG_ERROR, keys[k].missing_code, 0,
+				 "%s", keys[k].missing_msg);
 			st->bad++;
 		}
 	}
-	if ((st->mode == POLICY_MODE_ENFORCE || st->mode == POLICY_MODE_TESTING) &&
+	if ((st->mode == POLICY_MODE_ENFORCE ||
+	     st->mode == POLICY_MODE_TESTING) &&
 	    st->n_mx == 0) {
 		/* design decision: a typo must not become "no MX allowed" */
 		diag_add(st->d, DIAG_ERROR, "mx-missing", 0,
@@ -580,7 +602,8 @@ static void finish(struct pstate *st, const unsigned *first_at)
 	 * some receivers) expect version first: say so, do not reject
 	 * (decision 12). */
 	if (st->first_line && !st->first_is_version)
-		diag_add(st->d, DIAG_WARNING, "version-not-first", st->first_line,
+		diag_add(st->d, DIAG_WARNING, "version-not-first",
+			 st->first_line,
 			 "the first field should be 'version: STSv1'");
 }
 
@@ -601,9 +624,10 @@ static int parse(const char *buf, size_t len, struct policy *out,
 	st.mode = -1;
 	buf_init(&st.mx, POLICY_MX_BLOB_MAX);
 	if (len > POLICY_MAX_BYTES) {
-		diag_add(d, DIAG_ERROR, "too-big", 0,
-			 "the policy is %zu bytes; senders accept at most 65536 (RFC 8461 §3.3)",
-			 len);
+		diag_add(
+			d, DIAG_ERROR, "too-big", 0,
+			"the policy is %zu bytes; senders accept at most 65536 (RFC 8461 §3.3)",
+			len);
 		rc = MT_ETOOBIG;
 		goto out;
 	}
@@ -613,8 +637,9 @@ static int parse(const char *buf, size_t len, struct policy *out,
 		goto out;
 	}
 	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
-		diag_add(d, DIAG_ERROR, "bom", 1,
-			 "the file starts with a UTF-8 byte order mark; remove it");
+		diag_add(
+			d, DIAG_ERROR, "bom", 1,
+			"the file starts with a UTF-8 byte order mark; remove it");
 		st.bad++;
 		off = 3;
 	}

@@ -14,10 +14,10 @@
 
 #include "diag.h"
 
-#define POLICY_MAX_BYTES 65536		/* RFC 8461 §3.3: 64 KiB body cap */
-#define POLICY_MAX_AGE_MAX 31557600	/* RFC 8461 §3.2: about one year */
-#define POLICY_MX_BLOB_MAX 65536	/* mx patterns as A-labels, NULs
-					 * included: what a cache entry holds */
+#define POLICY_MAX_BYTES 65536	    /* RFC 8461 §3.3: 64 KiB body cap */
+#define POLICY_MAX_AGE_MAX 31557600 /* RFC 8461 §3.2: about one year */
+/* mx patterns as A-labels, NULs included: what a cache entry holds */
+#define POLICY_MX_BLOB_MAX 65536
 
 enum policy_mode {
 	POLICY_MODE_NONE = 0,
@@ -27,10 +27,10 @@ enum policy_mode {
 
 struct policy {
 	enum policy_mode mode;
-	uint32_t max_age;	/* clamped to POLICY_MAX_AGE_MAX */
-	uint32_t n_mx;		/* patterns in mx */
-	uint32_t mx_len;	/* bytes of mx, including every NUL */
-	char *mx;		/* mem_alloc'ed blob, NULL when n_mx == 0 */
+	uint32_t max_age; /* clamped to POLICY_MAX_AGE_MAX */
+	uint32_t n_mx;	  /* patterns in mx */
+	uint32_t mx_len;  /* bytes of mx, including every NUL */
+	char *mx;	  /* mem_alloc'ed blob, NULL when n_mx == 0 */
 };
 
 /* Parse buf[0..len).  On MT_OK *out is filled (release with policy_clear);

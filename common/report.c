@@ -70,9 +70,9 @@ struct dom {
 
 struct report_day {
 	int64_t day_start;
-	size_t n, slots;	/* domains, table size (a power of two) */
+	size_t n, slots; /* domains, table size (a power of two) */
 	struct dom **table;
-	struct dom **order;	/* the n domains, sorted when sorted */
+	struct dom **order; /* the n domains, sorted when sorted */
 	int sorted;
 };
 
@@ -129,8 +129,7 @@ int64_t report_day_start(const struct report_day *d)
 	return d->day_start;
 }
 
-static struct dom **slot_of(struct dom **table, size_t slots,
-			    const char *name)
+static struct dom **slot_of(struct dom **table, size_t slots, const char *name)
 {
 	size_t i = name_hash(name) & (slots - 1);
 
@@ -192,16 +191,15 @@ static struct dom *dom_get(struct report_day *d, const char *name, int *rc)
 	return m;
 }
 
-static const struct dom *dom_find(const struct report_day *d,
-				  const char *name)
+static const struct dom *dom_find(const struct report_day *d, const char *name)
 {
 	return *slot_of(d->table, d->slots, name);
 }
 
 /* The policy's group in m; NULL with *rc MT_OK when the domain has
  * REPORT_GROUPS_MAX already (the record is dropped). */
-static struct group *group_get(struct dom *m, const char *type,
-			       const char *id, int *rc)
+static struct group *group_get(struct dom *m, const char *type, const char *id,
+			       int *rc)
 {
 	struct group *g;
 
@@ -279,7 +277,7 @@ static int split(char *line, char **fld, int n)
 		if (p == NULL)
 			return i == n - 1 ? 0 : -1;
 		if (i == n - 1)
-			return -1;	/* more fields than n */
+			return -1; /* more fields than n */
 		*p++ = '\0';
 	}
 	return -1;
@@ -355,8 +353,8 @@ static void detail_from(struct detail *x, int res, char *const f[4],
 static int printable(const char *s)
 {
 	for (; *s; s++)
-		if (*s != '\t' && ((unsigned char)*s < 0x20 ||
-				   (unsigned char)*s > 0x7e))
+		if (*s != '\t' &&
+		    ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e))
 			return 0;
 	return 1;
 }
@@ -373,7 +371,7 @@ static int add_record_line(struct report_day *d, char *line)
 		return MT_OK;
 	res = report_result_from_str(f[4]);
 	if (res < 0)
-		return MT_OK;	/* unknown result: skip the line */
+		return MT_OK; /* unknown result: skip the line */
 	if (res == RESULT_SUCCESS)
 		return add_counts(d, &f[1], 1, 0, NULL);
 	detail_from(&x, res, &f[5], 1);
@@ -479,15 +477,17 @@ int report_day_counts(const struct report_day *d, struct buf *out)
 		for (size_t k = 0; rc == MT_OK && k < m->n_groups; k++) {
 			const struct group *g = &m->groups[k];
 
-			rc = buf_printf(out, "G\t%s\t%s\t%s\t%" PRIu64 "\t%"
-					PRIu64 "\n", m->name,
-					dash(g->policy_type),
+			rc = buf_printf(out,
+					"G\t%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64
+					"\n",
+					m->name, dash(g->policy_type),
 					dash(g->policy_id), g->ok, g->failed);
 			for (size_t j = 0; rc == MT_OK && j < g->n_details;
 			     j++) {
 				const struct detail *x = &g->details[j];
 
-				rc = buf_printf(out, "D\t%s\t%s\t%s\t%s\t%s\t"
+				rc = buf_printf(out,
+						"D\t%s\t%s\t%s\t%s\t%s\t"
 						"%s\t%s\t%s\t%" PRIu64 "\n",
 						m->name, dash(g->policy_type),
 						dash(g->policy_id),
@@ -535,8 +535,8 @@ static int counts_line(struct report_day *d, char *line, int *rc)
 	return -1;
 }
 
-int report_day_merge_counts(struct report_day *d, const char *text,
-			    size_t len, size_t *skipped)
+int report_day_merge_counts(struct report_day *d, const char *text, size_t len,
+			    size_t *skipped)
 {
 	char head[sizeof(COUNTS_MAGIC) + 16], day[11];
 	char line[REPORT_LINE_MAX + 1];
@@ -550,12 +550,11 @@ int report_day_merge_counts(struct report_day *d, const char *text,
 	off = strlen(head);
 	while (rc == MT_OK && off < len) {
 		const char *nl = memchr(text + off, '\n', len - off);
-		size_t n = nl != NULL ? (size_t)(nl - (text + off)) :
-					len - off;
+		size_t n = nl != NULL ? (size_t)(nl - (text + off)) : len - off;
 
 		if (nl == NULL || n >= sizeof(line) ||
 		    memchr(text + off, '\0', n) != NULL) {
-			bad++;	/* unterminated, over-long or binary */
+			bad++; /* unterminated, over-long or binary */
 		} else {
 			memcpy(line, text + off, n);
 			line[n] = '\0';
@@ -626,8 +625,8 @@ void report_ident_init(struct report_ident *id, const struct config *cfg,
 	}
 	/* RFC 8460 §5.1: the submitter is the domain of the reporting
 	 * organisation: report_contact's, else report_org when it is one */
-	if (at == NULL || domain_normalise(at + 1, strlen(at + 1),
-					   id->submitter) != MT_OK) {
+	if (at == NULL ||
+	    domain_normalise(at + 1, strlen(at + 1), id->submitter) != MT_OK) {
 		if (cfg->report_org[0] == '\0' ||
 		    domain_normalise(cfg->report_org, strlen(cfg->report_org),
 				     id->submitter) != MT_OK)
@@ -678,7 +677,9 @@ static void json_policy(struct json *j, const char *domain,
 	/* RFC 8460 §4.4: "tlsa", "sts" or "no-policy-found" (a DANE result's
 	 * policy domain is its TLSA base domain, §3) */
 	json_key_string(j, "policy-type",
-			sts ? "sts" : tlsa ? "tlsa" : "no-policy-found");
+			sts  ? "sts" :
+			tlsa ? "tlsa" :
+			       "no-policy-found");
 	if (sts && info && info->have &&
 	    (info->id == NULL || strcmp(info->id, gr->policy_id) == 0)) {
 		char l[64];
@@ -842,8 +843,8 @@ void report_day_str(int64_t t, char out[11])
 		snprintf(out, 11, "0000-00-00");
 }
 
-int report_pushed_path(const struct config *cfg, int64_t day_start,
-		       char *out, size_t n)
+int report_pushed_path(const struct config *cfg, int64_t day_start, char *out,
+		       size_t n)
 {
 	char day[11];
 	int len;
@@ -934,8 +935,8 @@ struct prune_day {
 };
 
 static int prune_decide(const struct config *cfg, int64_t day,
-			bool keep_unpushed, struct prune_day **days,
-			size_t *n, bool *remove)
+			bool keep_unpushed, struct prune_day **days, size_t *n,
+			bool *remove)
 {
 	struct prune_day *nd;
 

@@ -42,14 +42,14 @@ enum report_result {
 
 struct report_rec {
 	int64_t when;
-	char domain[DOMAIN_BUFSZ];	/* policy domain */
-	char policy_type[16];		/* "sts", "tlsa", "no-policy-found" */
+	char domain[DOMAIN_BUFSZ]; /* policy domain */
+	char policy_type[16];	   /* "sts", "tlsa", "no-policy-found" */
 	char policy_id[33];
 	enum report_result result;
-	char sending_ip[REPORT_ADDR_MAX];	/* may be "" */
-	char mx_host[DOMAIN_BUFSZ];		/* may be "" */
-	char receiving_ip[REPORT_ADDR_MAX];	/* may be "" */
-	char reason_code[64];			/* short, sanitised */
+	char sending_ip[REPORT_ADDR_MAX];   /* may be "" */
+	char mx_host[DOMAIN_BUFSZ];	    /* may be "" */
+	char receiving_ip[REPORT_ADDR_MAX]; /* may be "" */
+	char reason_code[64];		    /* short, sanitised */
 };
 
 const char *report_result_str(enum report_result r);
@@ -66,8 +66,9 @@ int report_day_path(const struct config *cfg, int64_t t, char *out,
 struct report_policy_info {
 	/* what the cache knows of the policy, for "policy-string" */
 	bool have;
-	const char *id;		/* its TXT id: the policy-string goes only to
-				 * results recorded under this id (NULL: all) */
+	/* its TXT id: the policy-string goes only to results recorded under
+	 * this id (NULL: all) */
+	const char *id;
 	int mode;
 	uint32_t max_age;
 	const char *mx;
@@ -87,7 +88,7 @@ struct report_policy_info {
 #define REPORT_DOMAINS_MAX 1000000
 #define REPORT_GROUPS_MAX 16
 #define REPORT_DETAILS_MAX 1000
-#define REPORT_COUNTS_MAX (16u << 20)	/* bytes of counts text read */
+#define REPORT_COUNTS_MAX (16u << 20) /* bytes of counts text read */
 
 struct report_day;
 
@@ -113,8 +114,8 @@ int report_day_counts(const struct report_day *d, struct buf *out);
  * untrusted; lines that do not parse are skipped and counted in
  * *skipped when not NULL).  MT_OK; MT_EPARSE when the first line is not
  * the header of this day; MT_ENOMEM. */
-int report_day_merge_counts(struct report_day *d, const char *text,
-			    size_t len, size_t *skipped);
+int report_day_merge_counts(struct report_day *d, const char *text, size_t len,
+			    size_t *skipped);
 
 /* The domains with results, sorted; valid until d changes.  Names come
  * from the results: the caller checks them (domain_normalise) before
@@ -133,7 +134,7 @@ void report_day_totals(const struct report_day *d, const char *domain,
  * the host name, else "localhost". */
 struct report_ident {
 	char org[256];
-	char contact[DOMAIN_BUFSZ + 16];	/* report_contact: 256 */
+	char contact[DOMAIN_BUFSZ + 16]; /* report_contact: 256 */
 	char submitter[DOMAIN_BUFSZ];
 };
 #define REPORT_MAILNAME "/etc/mailname"
@@ -173,8 +174,8 @@ int report_prune(const struct config *cfg, int64_t now, bool keep_unpushed,
 /* The push marker of a day: results-D.pushed holds the size of the
  * results file that was pushed after the day ended.  report_pushed_ok():
  * does it match the file now (true also when neither exists)? */
-int report_pushed_path(const struct config *cfg, int64_t day_start,
-		       char *out, size_t n);
+int report_pushed_path(const struct config *cfg, int64_t day_start, char *out,
+		       size_t n);
 bool report_pushed_ok(const struct config *cfg, int64_t day_start);
 /* Size of the day's results file: 0 when there is none, -1 on error. */
 long long report_results_size(const struct config *cfg, int64_t day_start);

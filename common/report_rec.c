@@ -123,9 +123,10 @@ int report_record(const struct config *cfg, const struct report_rec *r)
 	field(f[4], sizeof(f[4]), r->mx_host);
 	field(f[5], REPORT_ADDR_MAX, r->receiving_ip);
 	field(f[6], 64, r->reason_code);
-	n = snprintf(line, sizeof(line), "%" PRId64 "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-		     r->when, f[0], f[1], f[2], report_result_str(r->result),
-		     f[3], f[4], f[5], f[6]);
+	n = snprintf(line, sizeof(line),
+		     "%" PRId64 "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r->when,
+		     f[0], f[1], f[2], report_result_str(r->result), f[3], f[4],
+		     f[5], f[6]);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return MT_ETOOBIG;
 	if (mkdir(cfg->report_dir, 0700) == 0)
@@ -134,8 +135,10 @@ int report_record(const struct config *cfg, const struct report_rec *r)
 		return MT_EIO;
 	if (shm_owner_for(path, &uid, &gid) != MT_OK)
 		return MT_EINVAL;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC |
-		  O_NOFOLLOW, 0600);
+	fd = open(path,
+		  O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC |
+			  O_NOFOLLOW,
+		  0600);
 	if (fd >= 0) {
 		/* new: made by root in the MTA user's directory, it is
 		 * that user's */
@@ -150,8 +153,10 @@ int report_record(const struct config *cfg, const struct report_rec *r)
 		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 		    st.st_uid != uid) {
 			/* not the file its directory's owner would have */
-			log_msg(LOG_LVL_ERR, "event=report-file-refused path=%s "
-				"security=1", path);
+			log_msg(LOG_LVL_ERR,
+				"event=report-file-refused path=%s "
+				"security=1",
+				path);
 			close(fd);
 			return MT_EPERM;
 		}

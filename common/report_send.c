@@ -106,7 +106,8 @@ int report_send_mime(const struct report_ident *id, const char *domain,
 	/* RFC 8460 §5.3: Subject, TLS-Report-Domain, TLS-Report-Submitter,
 	 * multipart/report with report-type "tlsrpt"; §5.1 the file name
 	 * submitter!policy-domain!begin!end.json.gz (UNIX times) */
-	rc = buf_printf(m, "From: %s\nTo: %s\nDate: %s\n"
+	rc = buf_printf(m,
+			"From: %s\nTo: %s\nDate: %s\n"
 			"Subject: Report Domain: %s Submitter: %s "
 			"Report-ID: <%s>\n"
 			"TLS-Report-Domain: %s\nTLS-Report-Submitter: %s\n"
@@ -144,9 +145,8 @@ uint32_t report_rua_hash(const char *uri)
 	return h;
 }
 
-static int marker_path(const struct report_marks_files *st,
-		       const char *domain, const char *rua, char *out,
-		       size_t n)
+static int marker_path(const struct report_marks_files *st, const char *domain,
+		       const char *rua, char *out, size_t n)
 {
 	char day[11];
 	int len;
@@ -360,9 +360,8 @@ static void finish(const struct report_run *run, const char *domain,
 	t->done++;
 }
 
-static int send_domain(const struct report_run *run,
-		       const struct report_day *d, const char *domain,
-		       struct report_tally *t)
+static int send_domain(const struct report_run *run, const struct report_day *d,
+		       const char *domain, struct report_tally *t)
 {
 	const struct report_marks *mk = run->marks;
 	char norm[DOMAIN_BUFSZ];
@@ -465,8 +464,7 @@ static size_t drop_body(char *p, size_t size, size_t nmemb, void *arg)
 }
 
 /* host and port of an https: URI, host without IPv6 brackets. */
-static int uri_host(const char *uri, char *host, size_t hostsz,
-		    unsigned *port)
+static int uri_host(const char *uri, char *host, size_t hostsz, unsigned *port)
 {
 	CURLU *u = curl_url();
 	char *h = NULL, *p = NULL;
@@ -500,8 +498,8 @@ out:
 
 /* RFC 8460 §5.2: POST, Content-Type application/tlsrpt+gzip; any 2xx
  * means the collector took it. */
-static int net_post(void *ctx, const char *uri, const struct buf *gz,
-		    char *err, size_t errsz)
+static int net_post(void *ctx, const char *uri, const struct buf *gz, char *err,
+		    size_t errsz)
 {
 	struct report_net *n = ctx;
 	struct curl_slist *hdrs = NULL, *resolve = NULL;
@@ -516,8 +514,9 @@ static int net_post(void *ctx, const char *uri, const struct buf *gz,
 	memset(&res, 0, sizeof(res));
 	rc = uri_host(uri, host, sizeof(host), &port);
 	if (rc != MT_OK) {
-		snprintf(err, errsz, "%s", rc == MT_ENOMEM ? "out of memory" :
-			 "not an https URI");
+		snprintf(err, errsz, "%s",
+			 rc == MT_ENOMEM ? "out of memory" :
+					   "not an https URI");
 		return rc;
 	}
 	h = curl_easy_init();
@@ -541,9 +540,9 @@ static int net_post(void *ctx, const char *uri, const struct buf *gz,
 		snprintf(err, errsz, "out of memory");
 		goto out;
 	}
-#define SET(opt, val)                                    \
-	do {                                             \
-		if (c == CURLE_OK)                       \
+#define SET(opt, val)                                      \
+	do {                                               \
+		if (c == CURLE_OK)                         \
 			c = curl_easy_setopt(h, opt, val); \
 	} while (0)
 	SET(CURLOPT_URL, uri);
@@ -669,9 +668,10 @@ static int net_rua(void *ctx, const char *domain, struct tlsrpt_txt *rpt)
 	rc = dns_txt(n->dns, name, &t);
 	if (rc == MT_OK && t.status == DNS_TEMPFAIL)
 		rc = MT_ETEMP;
-	else if (rc == MT_OK && (t.status != DNS_ANSWER ||
-		 txt_tlsrpt_select((const char *const *)t.rec, t.len, t.n,
-				   rpt, NULL) != MT_OK))
+	else if (rc == MT_OK &&
+		 (t.status != DNS_ANSWER ||
+		  txt_tlsrpt_select((const char *const *)t.rec, t.len, t.n, rpt,
+				    NULL) != MT_OK))
 		rc = MT_ENOTFOUND;
 	else if (rc != MT_OK && rc != MT_ENOMEM)
 		rc = MT_ETEMP;

@@ -36,8 +36,8 @@
 
 struct report_sender {
 	/* POST gz to an https: rua.  MT_OK, or a status with err set. */
-	int (*post)(void *ctx, const char *uri, const struct buf *gz,
-		    char *err, size_t errsz);
+	int (*post)(void *ctx, const char *uri, const struct buf *gz, char *err,
+		    size_t errsz);
 	/* Submit msg (a complete message, LF line ends) for rcpt.  MT_OK, or
 	 * a status with err set. */
 	int (*mail)(void *ctx, const char *rcpt, const struct buf *msg,
@@ -80,16 +80,16 @@ void report_marks_local(struct report_marks *m, struct report_marks_files *st,
 uint32_t report_rua_hash(const char *uri);
 
 enum report_event_kind {
-	REPORT_EV_SENT,		/* uri took the report */
-	REPORT_EV_FAILED,	/* uri did not (detail says why) */
-	REPORT_EV_ALREADY,	/* uri took it on an earlier run */
-	REPORT_EV_NO_RECORD,	/* no TLS-RPT record: nothing to send */
-	REPORT_EV_DNS_TEMP,	/* the record lookup failed: retried later */
-	REPORT_EV_INVALID,	/* a name in the results that is no domain */
-	REPORT_EV_BUSY,		/* another sender holds the claim (detail) */
-	REPORT_EV_DRY_RUN,	/* json: the report that would be sent */
-	REPORT_EV_ERROR,	/* building or recording failed (detail) */
-	REPORT_EV_GIVEN_UP,	/* failed, and the retry window is over */
+	REPORT_EV_SENT,	     /* uri took the report */
+	REPORT_EV_FAILED,    /* uri did not (detail says why) */
+	REPORT_EV_ALREADY,   /* uri took it on an earlier run */
+	REPORT_EV_NO_RECORD, /* no TLS-RPT record: nothing to send */
+	REPORT_EV_DNS_TEMP,  /* the record lookup failed: retried later */
+	REPORT_EV_INVALID,   /* a name in the results that is no domain */
+	REPORT_EV_BUSY,	     /* another sender holds the claim (detail) */
+	REPORT_EV_DRY_RUN,   /* json: the report that would be sent */
+	REPORT_EV_ERROR,     /* building or recording failed (detail) */
+	REPORT_EV_GIVEN_UP,  /* failed, and the retry window is over */
 };
 
 struct report_event {
@@ -97,7 +97,7 @@ struct report_event {
 	const char *domain;
 	const char *uri;	/* SENT, FAILED, ALREADY */
 	const char *detail;	/* FAILED, BUSY, ERROR, DNS_TEMP */
-	const struct buf *json;	/* DRY_RUN */
+	const struct buf *json; /* DRY_RUN */
 };
 
 struct cache;
@@ -105,9 +105,9 @@ struct cache;
 struct report_run {
 	const struct config *cfg;
 	const struct report_ident *id;
-	int64_t now;			/* for the retry window, Date: */
-	bool dry_run;			/* build and tell, send nothing */
-	struct cache *cache;		/* policy-string source, or NULL */
+	int64_t now;	     /* for the retry window, Date: */
+	bool dry_run;	     /* build and tell, send nothing */
+	struct cache *cache; /* policy-string source, or NULL */
 	const struct report_sender *send;
 	const struct report_marks *marks;
 	void (*event)(void *ctx, const struct report_event *ev);
@@ -115,10 +115,10 @@ struct report_run {
 };
 
 struct report_tally {
-	size_t done;		/* domains finished on this run */
-	size_t pending;		/* domains to retry (a rua failed) */
-	size_t busy;		/* claimed by another sender */
-	size_t errors;		/* could not be built or recorded */
+	size_t done;	/* domains finished on this run */
+	size_t pending; /* domains to retry (a rua failed) */
+	size_t busy;	/* claimed by another sender */
+	size_t errors;	/* could not be built or recorded */
 };
 
 /* Deliver the reports of every domain of d that is not done yet (every
@@ -144,7 +144,7 @@ int report_send_mime(const struct report_ident *id, const char *domain,
  * MT_OK, MT_ENOMEM, MT_EINTERNAL (resolver or libcurl set-up). */
 struct report_net;
 int report_net_create(struct report_net **out, const struct config *cfg);
-void report_net_destroy(struct report_net *n);	/* accepts NULL */
+void report_net_destroy(struct report_net *n); /* accepts NULL */
 void report_net_sender(struct report_net *n, struct report_sender *s);
 
 #endif

@@ -73,8 +73,8 @@ bool rules_blind(const struct rules_in *in)
 	return entry_blind(in) || in->no_cache;
 }
 
-static void set(struct rules_out *o, enum rules_act act,
-		enum engine_source src, enum mt_reason why)
+static void set(struct rules_out *o, enum rules_act act, enum engine_source src,
+		enum mt_reason why)
 {
 	o->act = act;
 	o->source = src;
@@ -130,8 +130,7 @@ void rules_plan(const struct rules_in *in, struct rules_out *o)
 }
 
 void rules_after_txt(const struct rules_in *in, enum txt_result t,
-		     const char *id, enum mt_reason why,
-		     struct rules_out *o)
+		     const char *id, enum mt_reason why, struct rules_out *o)
 {
 	const struct cache_entry *ce = in->ce;
 	bool blind = rules_blind(in);
@@ -184,8 +183,8 @@ void rules_after_txt(const struct rules_in *in, enum txt_result t,
 	set(o, ACT_FETCH, SOURCE_NONE, R_NONE);
 }
 
-void rules_after_fetch(const struct rules_in *in, bool ok,
-		       enum mt_reason why, struct rules_out *o)
+void rules_after_fetch(const struct rules_in *in, bool ok, enum mt_reason why,
+		       struct rules_out *o)
 {
 	memset(o, 0, sizeof(*o));
 	if (ok) {

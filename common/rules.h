@@ -21,18 +21,18 @@
 #include "reason.h"
 
 /* Flags of a policy lookup (engine_policy()). */
-#define ENGINE_NO_NETWORK 0x1	/* cache only: never query or fetch */
-#define ENGINE_RECHECK 0x2	/* RFC 8461 §5.1: re-check the TXT id now */
-#define ENGINE_FORCE 0x4	/* refetch even when the id is unchanged */
-#define ENGINE_RECHECK_SOON 0x8	/* §5.1 before mail is deferred or failed:
-				 * re-check the id unless confirmed within
-				 * ENGINE_RECHECK_MIN seconds; back-off holds */
-#define ENGINE_NO_STORE 0x10	/* look, never write: no lease, no stored
-				 * answer, no back-off state (inspection
-				 * commands run by an administrator) */
-#define ENGINE_REFRESH 0x20	/* proactive refresh: when the TXT lookup
-				 * fails or the record is gone, still renew
-				 * a cached policy over HTTPS (§10.2) */
+#define ENGINE_NO_NETWORK 0x1 /* cache only: never query or fetch */
+#define ENGINE_RECHECK 0x2    /* RFC 8461 §5.1: re-check the TXT id now */
+#define ENGINE_FORCE 0x4      /* refetch even when the id is unchanged */
+/* §5.1 before mail is deferred or failed: re-check the id unless confirmed
+ * within ENGINE_RECHECK_MIN seconds; back-off holds */
+#define ENGINE_RECHECK_SOON 0x8
+/* look, never write: no lease, no stored answer, no back-off state
+ * (inspection commands run by an administrator) */
+#define ENGINE_NO_STORE 0x10
+/* proactive refresh: when the TXT lookup fails or the record is gone, still
+ * renew a cached policy over HTTPS (§10.2) */
+#define ENGINE_REFRESH 0x20
 #define ENGINE_RECHECK_MIN 60
 
 /* RFC 8461 §3.3: after a failed fetch, "limit further attempts to a period
@@ -45,33 +45,35 @@
 enum engine_source {
 	SOURCE_CACHE = 0,
 	SOURCE_FETCH = 1,
-	SOURCE_NEGATIVE = 2,	/* negative cache entry */
-	SOURCE_OVERRIDE = 3,	/* per-domain override from the config */
-	SOURCE_NONE = 4,	/* nothing: no policy found just now */
+	SOURCE_NEGATIVE = 2, /* negative cache entry */
+	SOURCE_OVERRIDE = 3, /* per-domain override from the config */
+	SOURCE_NONE = 4,     /* nothing: no policy found just now */
 };
 
 enum rules_act {
-	ACT_USE_POLICY,		/* answer with the cached policy */
-	ACT_NONE,		/* answer "no policy" */
-	ACT_FAIL_CLOSED,	/* an enforce policy may be hidden: defer */
-	ACT_LOOKUP_TXT,		/* ask the DNS for the TXT record */
-	ACT_CONFIRM,		/* the id is confirmed: record it, answer
-				 * with the cached policy */
-	ACT_KEEP_NO_TXT,	/* the record is gone, the cached policy
-				 * lives until it expires (§5, §10.2) */
-	ACT_STORE_NEGATIVE,	/* remember "no policy", answer none */
-	ACT_FETCH,		/* fetch the policy over HTTPS */
-	ACT_STORE_POLICY,	/* store the fetched policy, answer it */
+	ACT_USE_POLICY,	 /* answer with the cached policy */
+	ACT_NONE,	 /* answer "no policy" */
+	ACT_FAIL_CLOSED, /* an enforce policy may be hidden: defer */
+	ACT_LOOKUP_TXT,	 /* ask the DNS for the TXT record */
+	/* the id is confirmed: record it, answer with the cached policy */
+	ACT_CONFIRM,
+	/* the record is gone, the cached policy lives until it expires (§5,
+	 * §10.2) */
+	ACT_KEEP_NO_TXT,
+	ACT_STORE_NEGATIVE, /* remember "no policy", answer none */
+	ACT_FETCH,	    /* fetch the policy over HTTPS */
+	ACT_STORE_POLICY,   /* store the fetched policy, answer it */
 };
 
 struct rules_in {
-	const struct cache_entry *ce;	/* NULL: nothing cached */
-	bool blind;		/* this domain's entry cannot be read (a
-				 * damaged slot on its probe path, a write
-				 * that could not be waited out) */
-	bool no_cache;		/* the whole cache cannot be opened or
-				 * read (wrong owner, mode, I/O error) */
-	unsigned flags;		/* ENGINE_* */
+	const struct cache_entry *ce; /* NULL: nothing cached */
+	/* this domain's entry cannot be read (a damaged slot on its probe
+	 * path, a write that could not be waited out) */
+	bool blind;
+	/* the whole cache cannot be opened or read (wrong owner, mode, I/O
+	 * error) */
+	bool no_cache;
+	unsigned flags; /* ENGINE_* */
 	int64_t now;
 	int64_t txt_check_interval;
 };
@@ -80,13 +82,13 @@ struct rules_out {
 	enum rules_act act;
 	enum engine_source source;
 	enum mt_reason reason;
-	bool note_failure;	/* record a failed refresh (back-off) */
+	bool note_failure; /* record a failed refresh (back-off) */
 };
 
 enum txt_result {
-	TXT_FOUND,	/* exactly one valid STSv1 record */
-	TXT_ABSENT,	/* NXDOMAIN, NODATA, or no valid record: final */
-	TXT_TEMP,	/* SERVFAIL, timeout, bogus: try later */
+	TXT_FOUND,  /* exactly one valid STSv1 record */
+	TXT_ABSENT, /* NXDOMAIN, NODATA, or no valid record: final */
+	TXT_TEMP,   /* SERVFAIL, timeout, bogus: try later */
 };
 
 /* Is the entry a policy in force at now (not lost, not expired)? */
@@ -99,11 +101,10 @@ void rules_plan(const struct rules_in *in, struct rules_out *out);
 /* id: the record's id when t == TXT_FOUND; why: the lookup's reason when
  * t != TXT_FOUND (R_NO_TXT, R_TXT_INVALID, R_DNS_TEMPFAIL, ...). */
 void rules_after_txt(const struct rules_in *in, enum txt_result t,
-		     const char *id, enum mt_reason why,
-		     struct rules_out *out);
+		     const char *id, enum mt_reason why, struct rules_out *out);
 /* why: the failure's reason (RFC 8460 result type words) when !ok. */
-void rules_after_fetch(const struct rules_in *in, bool ok,
-		       enum mt_reason why, struct rules_out *out);
+void rules_after_fetch(const struct rules_in *in, bool ok, enum mt_reason why,
+		       struct rules_out *out);
 
 /* `mtasts refresh`: should this cached policy be renewed (fetched) or its
  * id re-checked now?  Renewal: when it expires within refresh_before or

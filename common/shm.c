@@ -84,13 +84,17 @@ static int check_file(int fd, const char *path, struct stat *st)
 	gid_t wgid;
 
 	if (fstat(fd, st) != 0) {
-		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=fstat "
-			"error=\"%s\"", path, strerror(errno));
+		log_msg(LOG_LVL_ERR,
+			"event=cache-file-error path=%s op=fstat "
+			"error=\"%s\"",
+			path, strerror(errno));
 		return MT_EIO;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		log_msg(LOG_LVL_ERR, "event=cache-file-refused path=%s "
-			"security=1 why=\"not a regular file\"", path);
+		log_msg(LOG_LVL_ERR,
+			"event=cache-file-refused path=%s "
+			"security=1 why=\"not a regular file\"",
+			path);
 		return MT_EPERM;
 	}
 	if (shm_owner_for(path, &want, &wgid) != MT_OK)
@@ -101,15 +105,15 @@ static int check_file(int fd, const char *path, struct stat *st)
 		 * must not write. */
 		log_msg(LOG_LVL_ERR,
 			"event=cache-file-refused path=%s security=1 "
-			"why=\"owned by uid %lu, not %lu\"", path,
-			(unsigned long)st->st_uid, (unsigned long)want);
+			"why=\"owned by uid %lu, not %lu\"",
+			path, (unsigned long)st->st_uid, (unsigned long)want);
 		return MT_EPERM;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
 		log_msg(LOG_LVL_ERR,
 			"event=cache-file-refused path=%s security=1 "
-			"why=\"writable by group or others (mode %04o)\"", path,
-			(unsigned)(st->st_mode & 07777));
+			"why=\"writable by group or others (mode %04o)\"",
+			path, (unsigned)(st->st_mode & 07777));
 		return MT_EPERM;
 	}
 	return MT_OK;
@@ -129,13 +133,17 @@ int shm_attach(struct shm *s, const char *path)
 		if (errno == ENOENT)
 			return MT_ENOTFOUND;
 		if (errno == ELOOP) {
-			log_msg(LOG_LVL_ERR, "event=cache-file-refused "
-				"path=%s security=1 why=\"a symlink\"", path);
+			log_msg(LOG_LVL_ERR,
+				"event=cache-file-refused "
+				"path=%s security=1 why=\"a symlink\"",
+				path);
 			return MT_EPERM;
 		}
 		rc = errno == EACCES || errno == EISDIR ? MT_EPERM : MT_EIO;
-		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=open "
-			"error=\"%s\"", path, strerror(errno));
+		log_msg(LOG_LVL_ERR,
+			"event=cache-file-error path=%s op=open "
+			"error=\"%s\"",
+			path, strerror(errno));
 		return rc;
 	}
 	rc = check_file(fd, path, &st);
@@ -145,11 +153,13 @@ int shm_attach(struct shm *s, const char *path)
 		rc = MT_ECORRUPT;
 		goto fail;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED, fd, 0);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
 	if (p == MAP_FAILED) {
-		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=mmap "
-			"error=\"%s\"", path, strerror(errno));
+		log_msg(LOG_LVL_ERR,
+			"event=cache-file-error path=%s op=mmap "
+			"error=\"%s\"",
+			path, strerror(errno));
 		rc = errno == ENOMEM ? MT_ENOMEM : MT_EIO;
 		goto fail;
 	}
@@ -202,8 +212,10 @@ int shm_create(const char *path, size_t size, shm_init_fn *init, void *arg,
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	if (fd < 0) {
-		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=create "
-			"error=\"%s\"", tmp, strerror(errno));
+		log_msg(LOG_LVL_ERR,
+			"event=cache-file-error path=%s op=create "
+			"error=\"%s\"",
+			tmp, strerror(errno));
 		return errno == EACCES ? MT_EPERM : MT_EIO;
 	}
 	/* fchmod: the umask must not matter, and 0600 is the rule.  Made by
@@ -239,8 +251,10 @@ int shm_create(const char *path, size_t size, shm_init_fn *init, void *arg,
 	rc = MT_OK;
 out:
 	if (rc == MT_EIO)
-		log_msg(LOG_LVL_ERR, "event=cache-file-error path=%s op=create "
-			"error=\"%s\"", path, strerror(errno));
+		log_msg(LOG_LVL_ERR,
+			"event=cache-file-error path=%s op=create "
+			"error=\"%s\"",
+			path, strerror(errno));
 	if (p != MAP_FAILED)
 		munmap(p, size);
 	if (tmp[0] != '\0')
@@ -263,7 +277,7 @@ static int lock_op(int fd, short type, int cmd)
 
 int shm_lock(struct shm *s, int timeout_ms)
 {
-	struct timespec ts = { 0, 200000 };	/* 0.2 ms */
+	struct timespec ts = { 0, 200000 }; /* 0.2 ms */
 	long waited_us = 0;
 
 	for (;;) {

@@ -15,8 +15,8 @@
 
 struct shm {
 	int fd;
-	unsigned char *base;	/* NULL when not attached */
-	size_t size;		/* the real size of the file at attach */
+	unsigned char *base; /* NULL when not attached */
+	size_t size;	     /* the real size of the file at attach */
 	dev_t dev;
 	ino_t ino;
 };
@@ -35,7 +35,7 @@ int shm_attach(struct shm *s, const char *path);
  * old inode.  The new file is not attached. */
 int shm_create(const char *path, size_t size, shm_init_fn *init, void *arg,
 	       int replace);
-void shm_detach(struct shm *s);	/* idempotent */
+void shm_detach(struct shm *s); /* idempotent */
 /* True when path still names the file s has mapped (same device and
  * inode): false after a replacement, or when path is gone. */
 int shm_is_current(const struct shm *s, const char *path);

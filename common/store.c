@@ -66,8 +66,8 @@ static struct timeval tv_ms(int64_t ms)
 }
 
 /* The first line of the password file. */
-static int read_password(const char *path, char *out, size_t outsz,
-			 char *err, size_t errsz)
+static int read_password(const char *path, char *out, size_t outsz, char *err,
+			 size_t errsz)
 {
 	char line[512];
 	FILE *f;
@@ -91,7 +91,8 @@ static int read_password(const char *path, char *out, size_t outsz,
 	fclose(f);
 	explicit_bzero(line, sizeof(line));
 	if (rc != MT_OK)
-		snprintf(err, errsz, "report_store_password_file %s: no "
+		snprintf(err, errsz,
+			 "report_store_password_file %s: no "
 			 "password on its first line (or over %zu bytes)",
 			 path, outsz - 1);
 	return rc;
@@ -115,8 +116,8 @@ static redisReply *command(struct store *s, const char *what, int argc,
 	r = redisCommandArgv(s->c, argc, argv, lens);
 	if (r == NULL) {
 		/* the context is unusable after an I/O error */
-		set_err(s, what, s->c->errstr[0] ? s->c->errstr :
-			"connection lost");
+		set_err(s, what,
+			s->c->errstr[0] ? s->c->errstr : "connection lost");
 		drop(s);
 		return NULL;
 	}
@@ -198,18 +199,19 @@ int store_open(struct store **out, const struct config *cfg, char *err,
 			 u.db);
 		s->c = redisConnectUnixWithTimeout(u.path, ctv);
 	} else {
-		snprintf(s->where, sizeof(s->where), strchr(u.host, ':') ?
-			 "[%s]:%u/%u" : "%s:%u/%u", u.host, u.port, u.db);
+		snprintf(s->where, sizeof(s->where),
+			 strchr(u.host, ':') ? "[%s]:%u/%u" : "%s:%u/%u",
+			 u.host, u.port, u.db);
 		s->c = redisConnectWithTimeout(u.host, (int)u.port, ctv);
 	}
 	if (s->c == NULL || s->c->err) {
-		set_err(s, "connect", s->c != NULL ? s->c->errstr :
-			"out of memory");
+		set_err(s, "connect",
+			s->c != NULL ? s->c->errstr : "out of memory");
 		rc = MT_ETEMP;
 		goto out;
 	}
-	if (redisSetTimeout(s->c,
-			    tv_ms(cfg->report_store_timeout_ms)) != REDIS_OK) {
+	if (redisSetTimeout(s->c, tv_ms(cfg->report_store_timeout_ms)) !=
+	    REDIS_OK) {
 		set_err(s, "timeout", s->c->errstr);
 		rc = MT_ETEMP;
 		goto out;
@@ -299,7 +301,8 @@ int store_set_nx(struct store *s, const char *key, const char *val,
 		return MT_ETEMP;
 	/* +OK when set, nil when the key exists */
 	rc = r->type == REDIS_REPLY_STATUS ? MT_OK :
-	     r->type == REDIS_REPLY_NIL ? MT_EEXIST : MT_ETEMP;
+	     r->type == REDIS_REPLY_NIL	   ? MT_EEXIST :
+					     MT_ETEMP;
 	if (rc == MT_ETEMP)
 		set_err(s, "SET", "unexpected reply type");
 	freeReplyObject(r);
@@ -374,7 +377,7 @@ static int tx_send(struct store *s, const struct store_cmd *cmds, size_t n)
 	for (size_t i = 0; ok && i < n; i++) {
 		for (int a = 0; a < cmds[i].argc; a++)
 			lens[a] = cmds[i].len[a] ? cmds[i].len[a] :
-				  strlen(cmds[i].argv[a]);
+						   strlen(cmds[i].argv[a]);
 		ok = cmds[i].argc > 0 && cmds[i].argc <= STORE_ARGS_MAX &&
 		     redisAppendCommandArgv(s->c, cmds[i].argc,
 					    (const char **)cmds[i].argv,
@@ -383,8 +386,9 @@ static int tx_send(struct store *s, const struct store_cmd *cmds, size_t n)
 	if (ok)
 		ok = redisAppendCommandArgv(s->c, 1, exec, NULL) == REDIS_OK;
 	if (!ok) {
-		set_err(s, "MULTI", s->c->errstr[0] ? s->c->errstr :
-			"cannot queue the command");
+		set_err(s, "MULTI",
+			s->c->errstr[0] ? s->c->errstr :
+					  "cannot queue the command");
 		return MT_ETEMP;
 	}
 	return MT_OK;
@@ -433,14 +437,15 @@ int store_tx(struct store *s, const struct store_cmd *cmds, size_t n)
 	}
 	rc = tx_send(s, cmds, n);
 	if (rc != MT_OK) {
-		drop(s);	/* part of it may be queued */
+		drop(s); /* part of it may be queued */
 		return rc;
 	}
 	/* every reply is read, so the connection stays in step */
 	for (size_t i = 0; i < n + 2; i++) {
 		if (redisGetReply(s->c, (void **)&r) != REDIS_OK || r == NULL) {
-			set_err(s, "EXEC", s->c->errstr[0] ? s->c->errstr :
-				"connection lost");
+			set_err(s, "EXEC",
+				s->c->errstr[0] ? s->c->errstr :
+						  "connection lost");
 			drop(s);
 			return MT_ETEMP;
 		}

@@ -29,7 +29,7 @@ struct store;
  * MT_ENOMEM; err says which (never the password). */
 int store_open(struct store **out, const struct config *cfg, char *err,
 	       size_t errsz);
-void store_close(struct store *s);	/* accepts NULL */
+void store_close(struct store *s); /* accepts NULL */
 /* The last failure, sanitised; "" when none. */
 const char *store_error(const struct store *s);
 /* Where the store is, for messages: "HOST:PORT/DB" or "unix:PATH/DB". */
@@ -63,7 +63,7 @@ int store_hgetall(struct store *s, const char *key, store_pair_fn *fn,
 struct store_cmd {
 	int argc;
 	const char *argv[STORE_ARGS_MAX];
-	size_t len[STORE_ARGS_MAX];	/* 0: strlen(argv[i]) */
+	size_t len[STORE_ARGS_MAX]; /* 0: strlen(argv[i]) */
 };
 int store_tx(struct store *s, const struct store_cmd *cmds, size_t n);
 

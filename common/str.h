@@ -14,7 +14,7 @@
 /* Elements of an array; a pointer argument does not compile. */
 #define STR_IS_ARRAY(a) \
 	(!__builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0])))
-#define ARRAY_SIZE(a) \
+#define ARRAY_SIZE(a)                 \
 	(sizeof(a) / sizeof((a)[0]) + \
 	 0 * sizeof(char[STR_IS_ARRAY(a) ? 1 : -1]))
 

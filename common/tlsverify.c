@@ -73,7 +73,7 @@ static int ldh_name(const char *s, size_t n, size_t *labels)
 		if (i < n && s[i] != '.')
 			continue;
 		if (!ldh_label(s + start, i - start))
-			return 0;	/* an empty label, a trailing dot */
+			return 0; /* an empty label, a trailing dot */
 		(*labels)++;
 		start = i + 1;
 	}
@@ -100,12 +100,11 @@ int tlsverify_name_match(const char *id, size_t idlen, const char *host)
 		if (hrest == NULL || hrest == host)
 			return 0;
 		hrest++;
-		return hlabels == idlabels + 1 &&
-		       strlen(hrest) == idlen - 2 &&
+		return hlabels == idlabels + 1 && strlen(hrest) == idlen - 2 &&
 		       strncasecmp(hrest, id + 2, idlen - 2) == 0;
 	}
 	if (!ldh_name(id, idlen, &idlabels))
-		return 0;	/* "*", "m*.x.com", NUL, U-labels, ... */
+		return 0; /* "*", "m*.x.com", NUL, U-labels, ... */
 	return idlen == hlen && strncasecmp(id, host, hlen) == 0;
 }
 
@@ -126,12 +125,13 @@ int tlsverify_dnsid_match(gnutls_x509_crt_t crt, const char *host)
 			break;
 		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER ||
 		    type == GNUTLS_E_X509_UNKNOWN_SAN)
-			continue;	/* longer than any host name; not a
-					 * name type GnuTLS knows */
+			/* longer than any host name; not a name type GnuTLS
+			 * knows */
+			continue;
 		if (type < 0)
-			break;	/* unreadable extension: no match */
+			break; /* unreadable extension: no match */
 		if (type != GNUTLS_SAN_DNSNAME || size >= sizeof(name))
-			continue;	/* RFC 6125 §6.4: DNS-IDs only */
+			continue; /* RFC 6125 §6.4: DNS-IDs only */
 		/* size counts the bytes present: an embedded NUL stays in
 		 * and fails the LDH check */
 		if (tlsverify_name_match(name, size, host)) {
@@ -196,7 +196,7 @@ int tlsverify_cn_only_der(const unsigned char *der, size_t len,
 			break;
 		if (type == GNUTLS_SAN_DNSNAME ||
 		    type == GNUTLS_E_SHORT_MEMORY_BUFFER)
-			rc = 0;	/* a dNSName (or one too long to read) */
+			rc = 0; /* a dNSName (or one too long to read) */
 	}
 	/* with no dNSName GnuTLS compares the CN (RFC 6125 §6.4.4) */
 	if (rc == 1)
@@ -223,8 +223,7 @@ int tlsverify_session_dnsid(gnutls_session_t session, const char *host)
 	return rc == MT_EPARSE ? MT_ENOTFOUND : rc;
 }
 
-int tlsverify_trust_create(gnutls_x509_trust_list_t *out,
-			   const char *ca_file)
+int tlsverify_trust_create(gnutls_x509_trust_list_t *out, const char *ca_file)
 {
 	gnutls_x509_trust_list_t tl = NULL;
 	const char *file = ca_file;
@@ -238,8 +237,8 @@ int tlsverify_trust_create(gnutls_x509_trust_list_t *out,
 	if (file == NULL && access(TLSVERIFY_SYSTEM_BUNDLE, R_OK) == 0)
 		file = TLSVERIFY_SYSTEM_BUNDLE;
 	if (file != NULL)
-		err = gnutls_x509_trust_list_add_trust_file(tl, file, NULL,
-			GNUTLS_X509_FMT_PEM, 0, 0);
+		err = gnutls_x509_trust_list_add_trust_file(
+			tl, file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
 	else
 		err = gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
 	/* the number of certificates added: none is no trust store */
@@ -272,8 +271,8 @@ int64_t tlsverify_days_left(int64_t not_after, int64_t now)
 #define CHAIN_MAX 16
 
 int tlsverify_chain_check(gnutls_x509_trust_list_t tl,
-			  const gnutls_datum_t *certs, unsigned n,
-			  int64_t now, struct tlsverify_chain *out)
+			  const gnutls_datum_t *certs, unsigned n, int64_t now,
+			  struct tlsverify_chain *out)
 {
 	gnutls_x509_crt_t crt[CHAIN_MAX];
 	gnutls_typed_vdata_st purpose;
@@ -298,16 +297,18 @@ int tlsverify_chain_check(gnutls_x509_trust_list_t tl,
 		err = gnutls_x509_crt_import(crt[i], &certs[i],
 					     GNUTLS_X509_FMT_DER);
 		nb = err < 0 ? (time_t)-1 :
-		     gnutls_x509_crt_get_activation_time(crt[i]);
+			       gnutls_x509_crt_get_activation_time(crt[i]);
 		na = err < 0 ? (time_t)-1 :
-		     gnutls_x509_crt_get_expiration_time(crt[i]);
+			       gnutls_x509_crt_get_expiration_time(crt[i]);
 		if (err == GNUTLS_E_MEMORY_ERROR) {
 			rc = MT_ENOMEM;
 			goto out;
 		}
 		if (err < 0 || nb == (time_t)-1 || na == (time_t)-1) {
-			snprintf(out->why, sizeof(out->why), "certificate %u "
-				 "of the chain does not parse", i + 1);
+			snprintf(out->why, sizeof(out->why),
+				 "certificate %u "
+				 "of the chain does not parse",
+				 i + 1);
 			rc = MT_EPARSE;
 			goto out;
 		}
@@ -326,9 +327,11 @@ int tlsverify_chain_check(gnutls_x509_trust_list_t tl,
 	memset(&purpose, 0, sizeof(purpose));
 	purpose.type = GNUTLS_DT_KEY_PURPOSE_OID;
 	purpose.data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
-	err = gnutls_x509_trust_list_verify_crt2(tl, crt, n, &purpose, 1,
+	err = gnutls_x509_trust_list_verify_crt2(
+		tl, crt, n, &purpose, 1,
 		GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
-		GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status, NULL);
+			GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
+		&status, NULL);
 	if (err == GNUTLS_E_MEMORY_ERROR) {
 		rc = MT_ENOMEM;
 		goto out;
@@ -338,8 +341,9 @@ int tlsverify_chain_check(gnutls_x509_trust_list_t tl,
 	out->status = status;
 	out->trusted = status == 0;
 	if (!out->trusted) {
-		if (gnutls_certificate_verification_status_print(status,
-			GNUTLS_CRT_X509, &txt, 0) == 0 && txt.data != NULL) {
+		if (gnutls_certificate_verification_status_print(
+			    status, GNUTLS_CRT_X509, &txt, 0) == 0 &&
+		    txt.data != NULL) {
 			size_t k;
 
 			snprintf(out->why, sizeof(out->why), "%.*s",
@@ -358,8 +362,7 @@ out:
 	return rc;
 }
 
-int tlsverify_session_not_after(gnutls_session_t session,
-				int64_t *not_after)
+int tlsverify_session_not_after(gnutls_session_t session, int64_t *not_after)
 {
 	const gnutls_datum_t *peers;
 	gnutls_x509_crt_t crt = NULL;

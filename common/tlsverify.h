@@ -57,23 +57,22 @@ int tlsverify_cn_only_der(const unsigned char *der, size_t len,
  * *out set (tlsverify_trust_destroy() it), MT_EIO when the file holds no
  * certificate or cannot be read, MT_ENOMEM. */
 #define TLSVERIFY_SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
-int tlsverify_trust_create(gnutls_x509_trust_list_t *out,
-			   const char *ca_file);
+int tlsverify_trust_create(gnutls_x509_trust_list_t *out, const char *ca_file);
 void tlsverify_trust_destroy(gnutls_x509_trust_list_t tl); /* NULL ok */
 
 /* What the chain check found. */
 struct tlsverify_chain {
-	int trusted;		/* the chain leads to a trust anchor of the
-				 * list: signatures, CA constraints, key
-				 * usage (dates are checked apart, below) */
-	int self_signed;	/* the end-entity certificate is its own
-				 * issuer */
-	unsigned status;	/* GnuTLS GNUTLS_CERT_* bits, 0 when trusted */
-	int expired;		/* a presented certificate has ended */
-	int not_yet_valid;	/* a presented certificate starts after now */
-	int64_t not_before;	/* of the end-entity certificate */
+	/* the chain leads to a trust anchor of the list: signatures, CA
+	 * constraints, key usage (dates are checked apart, below) */
+	int trusted;
+	/* the end-entity certificate is its own issuer */
+	int self_signed;
+	unsigned status;    /* GnuTLS GNUTLS_CERT_* bits, 0 when trusted */
+	int expired;	    /* a presented certificate has ended */
+	int not_yet_valid;  /* a presented certificate starts after now */
+	int64_t not_before; /* of the end-entity certificate */
 	int64_t not_after;
-	char why[160];		/* when not trusted: what GnuTLS says */
+	char why[160]; /* when not trusted: what GnuTLS says */
 };
 
 /* Check the chain certs[0..n) as a TLS peer sent it (end entity first)
@@ -82,8 +81,8 @@ struct tlsverify_chain {
  * or not), MT_EPARSE when a certificate does not parse (out->why says
  * which), MT_EINVAL (NULL, n == 0), MT_ENOMEM. */
 int tlsverify_chain_check(gnutls_x509_trust_list_t tl,
-			  const gnutls_datum_t *certs, unsigned n,
-			  int64_t now, struct tlsverify_chain *out);
+			  const gnutls_datum_t *certs, unsigned n, int64_t now,
+			  struct tlsverify_chain *out);
 
 /* Whole days from now until not_after, rounded down: 0 on the last day,
  * negative once it has passed. */
@@ -91,7 +90,6 @@ int64_t tlsverify_days_left(int64_t not_after, int64_t now);
 
 /* The notAfter time of the end-entity certificate the peer of session
  * sent.  MT_OK, MT_ENOTFOUND (none, not X.509, unreadable), MT_EINVAL. */
-int tlsverify_session_not_after(gnutls_session_t session,
-				int64_t *not_after);
+int tlsverify_session_not_after(gnutls_session_t session, int64_t *not_after);
 
 #endif

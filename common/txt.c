@@ -65,9 +65,9 @@ typedef int field_fn(void *out, const struct field *f, int first,
  * and the codes of its findings. */
 struct txt_kind {
 	const char *tag;
-	const char *field;		/* "id", "rua" */
+	const char *field; /* "id", "rua" */
 	field_fn *parse;
-	const char *dup_code, *dup_msg;	/* a repeat of the field */
+	const char *dup_code, *dup_msg; /* a repeat of the field */
 	const char *missing_code, *missing_msg;
 	size_t out_size;
 };
@@ -92,7 +92,8 @@ static int ext_value_ok(const char *v, size_t n)
 static int one_field(const struct txt_kind *k, void *out, const struct field *f,
 		     unsigned *seen, struct diag_list *d, unsigned recno)
 {
-	if (f->nlen == strlen(k->field) && memcmp(f->name, k->field, f->nlen) == 0) {
+	if (f->nlen == strlen(k->field) &&
+	    memcmp(f->name, k->field, f->nlen) == 0) {
 		if (k->parse(out, f, *seen == 0, d, recno) != 0)
 			return -1;
 		if (*seen)
@@ -103,7 +104,8 @@ static int one_field(const struct txt_kind *k, void *out, const struct field *f,
 	}
 	if (!ext_value_ok(f->val, f->vlen)) {
 		diag_add(d, DIAG_ERROR, "txt-ext-invalid", recno,
-			 "field '%.*s' has an invalid value", (int)f->nlen, f->name);
+			 "field '%.*s' has an invalid value", (int)f->nlen,
+			 f->name);
 		return -1;
 	}
 	return 0;
@@ -127,25 +129,29 @@ static int parse_fields(const struct txt_kind *k, void *out, const char *rec,
 		if (off == len) {
 			if (off > ws && nfields > 0) {
 				/* the *WSP of a delimiter comes with its ';' */
-				diag_add(d, DIAG_ERROR, "txt-trailing-whitespace",
-					 recno, "white space after the last field: end the record with the field or with ';'");
+				diag_add(
+					d, DIAG_ERROR,
+					"txt-trailing-whitespace", recno,
+					"white space after the last field: end the record with the field or with ';'");
 				return -1;
 			}
 			break;
 		}
 		if (rec[off] != ';') {
 			diag_add(d, DIAG_ERROR, "txt-separator", recno,
-				 "expected ';' between fields at offset %zu", off);
+				 "expected ';' between fields at offset %zu",
+				 off);
 			return -1;
 		}
 		off++;
 		while (off < len && str_is_wsp((unsigned char)rec[off]))
 			off++;
 		if (off == len)
-			break;	/* [sep] at the end */
+			break; /* [sep] at the end */
 		f.name = rec + off;
 		for (i = off; i < len && rec[i] != '=' && rec[i] != ';' &&
-			      !str_is_wsp((unsigned char)rec[i]); i++)
+			      !str_is_wsp((unsigned char)rec[i]);
+		     i++)
 			;
 		f.nlen = i - off;
 		if (i == len || rec[i] != '=') {
@@ -198,19 +204,22 @@ static long select_one(const char *const *recs, const size_t *lens, size_t n,
 				found = (long)i;
 			count++;
 		} else {
-			diag_add(d, DIAG_WARNING, "txt-discarded", (unsigned)i + 1,
-				 "record does not start with %s and is ignored", tag);
+			diag_add(d, DIAG_WARNING, "txt-discarded",
+				 (unsigned)i + 1,
+				 "record does not start with %s and is ignored",
+				 tag);
 		}
 	}
 	if (count == 0) {
-		diag_add(d, DIAG_ERROR, "txt-none", 0, "no record starts with %s",
-			 tag);
+		diag_add(d, DIAG_ERROR, "txt-none", 0,
+			 "no record starts with %s", tag);
 		return -1;
 	}
 	if (count > 1) {
-		diag_add(d, DIAG_ERROR, "txt-multiple", 0,
-			 "%zu records start with %s; exactly one is allowed, so none is used",
-			 count, tag);
+		diag_add(
+			d, DIAG_ERROR, "txt-multiple", 0,
+			"%zu records start with %s; exactly one is allowed, so none is used",
+			count, tag);
 		return -2;
 	}
 	return found;
@@ -258,15 +267,17 @@ static int sts_id(void *out, const struct field *f, int first,
 	struct sts_txt *t = out;
 
 	if (f->vlen == 0 || f->vlen > TXT_ID_MAX) {
-		diag_add(d, DIAG_ERROR, "txt-id-invalid", recno,
-			 "id must be 1 to 32 letters and digits (it is %zu characters)",
-			 f->vlen);
+		diag_add(
+			d, DIAG_ERROR, "txt-id-invalid", recno,
+			"id must be 1 to 32 letters and digits (it is %zu characters)",
+			f->vlen);
 		return -1;
 	}
 	for (size_t i = 0; i < f->vlen; i++) {
 		if (!str_is_alnum((unsigned char)f->val[i])) {
-			diag_add(d, DIAG_ERROR, "txt-id-invalid", recno,
-				 "id must be letters and digits only (no '-', '.', '_' or spaces)");
+			diag_add(
+				d, DIAG_ERROR, "txt-id-invalid", recno,
+				"id must be letters and digits only (no '-', '.', '_' or spaces)");
 			return -1;
 		}
 	}
@@ -299,8 +310,9 @@ static int check_uri(const char *u, size_t n, struct tlsrpt_uri *out,
 	}
 	for (i = 0; i < n; i++) {
 		if (!uri_char((unsigned char)u[i])) {
-			diag_add(d, DIAG_ERROR, "tlsrpt-uri-invalid", recno,
-				 "rua URI has a character that must be percent-encoded");
+			diag_add(
+				d, DIAG_ERROR, "tlsrpt-uri-invalid", recno,
+				"rua URI has a character that must be percent-encoded");
 			return -1;
 		}
 	}
@@ -316,9 +328,11 @@ static int check_uri(const char *u, size_t n, struct tlsrpt_uri *out,
 		at = memchr(u + 7, '@', (size_t)(end - u - 7));
 		if (at == NULL || at == u + 7 || at == end - 1 ||
 		    memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL ||
-		    domain_normalise(at + 1, (size_t)(end - at - 1), dom) != MT_OK) {
-			diag_add(d, DIAG_ERROR, "tlsrpt-mailto-invalid", recno,
-				 "mailto: URI needs one address local@domain with a valid domain");
+		    domain_normalise(at + 1, (size_t)(end - at - 1), dom) !=
+			    MT_OK) {
+			diag_add(
+				d, DIAG_ERROR, "tlsrpt-mailto-invalid", recno,
+				"mailto: URI needs one address local@domain with a valid domain");
 			return -1;
 		}
 		out->scheme = TLSRPT_MAILTO;
@@ -341,11 +355,12 @@ static int check_uri(const char *u, size_t n, struct tlsrpt_uri *out,
 				e = (size_t)(colon - u);
 				for (size_t k = e + 1; k < h; k++)
 					if (u[k] < '0' || u[k] > '9')
-						e = hs;	/* bad port: invalid */
+						e = hs; /* bad port: invalid */
 			}
 		}
-		if (hs >= e || (u[hs] != '[' &&
-				domain_normalise(u + hs, e - hs, dom) != MT_OK)) {
+		if (hs >= e ||
+		    (u[hs] != '[' &&
+		     domain_normalise(u + hs, e - hs, dom) != MT_OK)) {
 			diag_add(d, DIAG_ERROR, "tlsrpt-https-invalid", recno,
 				 "https: URI needs a valid host name");
 			return -1;
@@ -390,7 +405,7 @@ static int rpt_rua(void *out, const struct field *f, int first,
 			diag_add(d, DIAG_WARNING, "tlsrpt-rua-many", recno,
 				 "more than %d rua URIs; the rest are ignored",
 				 TXT_RUA_MAX);
-			first = 0;	/* warn once */
+			first = 0; /* warn once */
 		}
 		while (e < f->vlen && str_is_wsp((unsigned char)f->val[e]))
 			e++;
@@ -409,7 +424,8 @@ static int rpt_rua(void *out, const struct field *f, int first,
 /* The two record types: tag, defined field, handler, findings, size. */
 static const struct txt_kind kinds[] = {
 	{ "v=STSv1", "id", sts_id, "txt-duplicate-id", "second id ignored",
-	  "txt-id-missing", "the record has no id field", sizeof(struct sts_txt) },
+	  "txt-id-missing", "the record has no id field",
+	  sizeof(struct sts_txt) },
 	{ "v=TLSRPTv1", "rua", rpt_rua, "tlsrpt-duplicate-rua",
 	  "second rua field ignored", "tlsrpt-rua-missing",
 	  "the record has no rua field", sizeof(struct tlsrpt_txt) },

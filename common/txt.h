@@ -10,7 +10,7 @@
 #include "diag.h"
 
 #define TXT_ID_MAX 32
-#define TXT_RUA_MAX 16		/* rua URIs kept per record */
+#define TXT_RUA_MAX 16 /* rua URIs kept per record */
 #define TXT_URI_MAX 1024
 
 struct sts_txt {

@@ -76,18 +76,19 @@ static_assert((int)MTASTS_MODE_ENFORCE == (int)POLICY_MODE_ENFORCE, "mode");
 #define STR(x) STR_(x)
 
 struct mtasts {
-	struct cache *cache;	/* NULL when it cannot be opened */
-	int cache_rc;		/* why, when NULL */
-	void *net;		/* the network half's handle, on demand */
-	int net_rc;		/* MT_OK, or why it could not be opened */
-	struct config cfg;	/* last: its unused override slots are never
-				 * touched (config_defaults) */
+	struct cache *cache; /* NULL when it cannot be opened */
+	int cache_rc;	     /* why, when NULL */
+	void *net;	     /* the network half's handle, on demand */
+	int net_rc;	     /* MT_OK, or why it could not be opened */
+	/* last: its unused override slots are never touched
+	 * (config_defaults) */
+	struct config cfg;
 };
 
 /* The network half, loaded at most once per process (net.h). */
 static void *net_dl;
 static const struct mtasts_net_ops *net_ops;
-static int net_load_rc = 1;	/* 1: not tried yet */
+static int net_load_rc = 1; /* 1: not tried yet */
 
 /* Log lines go to syslog WITHOUT openlog(): the module lives inside the
  * host MTA, whose own syslog ident and facility must stay as they are.
@@ -117,7 +118,8 @@ static int net_load(void)
 	net_load_rc = MT_ENOTSUP;
 	if (dladdr(&net_load_rc, &info) == 0 || info.dli_fname == NULL ||
 	    (slash = strrchr(info.dli_fname, '/')) == NULL) {
-		log_msg(LOG_LVL_ERR, "event=net-module-error "
+		log_msg(LOG_LVL_ERR,
+			"event=net-module-error "
 			"error=\"cannot tell where mtasts.so was loaded from\"");
 		return net_load_rc;
 	}
@@ -131,14 +133,17 @@ static int net_load(void)
 		const char *e = dlerror();
 
 		log_sanitise(why, sizeof(why), e ? e : "?", e ? strlen(e) : 1);
-		log_msg(LOG_LVL_ERR, "event=net-module-error path=%s "
-			"error=\"%s\"", path, why);
+		log_msg(LOG_LVL_ERR,
+			"event=net-module-error path=%s "
+			"error=\"%s\"",
+			path, why);
 		return net_load_rc;
 	}
 	ops = dlsym(dl, MTASTS_NET_SYM);
 	if (ops == NULL || strcmp(ops->abi, net_abi()) != 0 ||
 	    ops->sizes != NET_SIZES) {
-		log_msg(LOG_LVL_ERR, "event=net-module-error path=%s "
+		log_msg(LOG_LVL_ERR,
+			"event=net-module-error path=%s "
 			"error=\"not the network half of this version\"",
 			path);
 		dlclose(dl);
@@ -263,7 +268,7 @@ static int lookup(struct mtasts *h, const char *domain, unsigned flags,
 	}
 	memset(&a, 0, sizeof(a));
 	rc = domain_normalise(domain, strlen(domain), a.domain);
-	if (rc == MT_ENOTSUP)	/* U-labels: IDNA lives in the net half */
+	if (rc == MT_ENOTSUP) /* U-labels: IDNA lives in the net half */
 		goto net;
 	if (rc != MT_OK)
 		return MT_EPARSE;
@@ -271,7 +276,7 @@ static int lookup(struct mtasts *h, const char *domain, unsigned flags,
 	if (ov)
 		return answer_from_override(out, ov);
 	if (h->cache == NULL)
-		open_cache(h);	/* the operator may have fixed it */
+		open_cache(h); /* the operator may have fixed it */
 	rc = answer_read(&a, h->cache, false);
 	if (rc != MT_OK)
 		goto out;
@@ -438,7 +443,7 @@ MTASTS_API int mtasts_decide(struct mtasts *h, const char *domain,
 	literal = answer_is_address_literal(domain);
 	rc = literal ? MT_OK : domain_normalise(mx, strlen(mx), host);
 	if (rc == MT_ENOTSUP) {
-		idna = true;	/* a U-label MX name: the net half */
+		idna = true; /* a U-label MX name: the net half */
 	} else if (rc != MT_OK) {
 		copy_str(d->reason, sizeof(d->reason), "mx-invalid");
 		closed_decision(d);
@@ -549,15 +554,14 @@ static int report_result(struct mtasts *h, const char *domain, const char *mx,
 }
 
 MTASTS_API int mtasts_report_result(struct mtasts *h, const char *domain,
-				    const char *mx, const char *ip,
-				    int success, const char *result_type)
+				    const char *mx, const char *ip, int success,
+				    const char *result_type)
 {
 	return report_result(h, domain, mx, ip, success, result_type, false);
 }
 
-int mtasts_report_result_tlsa(struct mtasts *h, const char *mx,
-			      const char *ip, int success,
-			      const char *result_type)
+int mtasts_report_result_tlsa(struct mtasts *h, const char *mx, const char *ip,
+			      int success, const char *result_type)
 {
 	return report_result(h, mx, mx, ip, success, result_type, true);
 }
@@ -579,8 +583,8 @@ MTASTS_API const char *mtasts_mode_str(enum mtasts_mode m)
 
 MTASTS_API const char *mtasts_version(void)
 {
-	return STR(MTASTS_VERSION_MAJOR) "." STR(MTASTS_VERSION_MINOR) "."
-		STR(MTASTS_VERSION_PATCH);
+	return STR(MTASTS_VERSION_MAJOR) "." STR(MTASTS_VERSION_MINOR) "." STR(
+		MTASTS_VERSION_PATCH);
 }
 
 MTASTS_API int mtasts_abi_version(void)

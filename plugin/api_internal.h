@@ -29,9 +29,8 @@ int mtasts_open_err(struct mtasts **h, const char *config_path, char *err,
  * result is recorded under the policy type "tlsa" and, as RFC 8460 §3
  * defines DANE's policy domain, under the TLSA base domain: the MX host
  * mx. */
-int mtasts_report_result_tlsa(struct mtasts *h, const char *mx,
-			      const char *ip, int success,
-			      const char *result_type);
+int mtasts_report_result_tlsa(struct mtasts *h, const char *mx, const char *ip,
+			      int success, const char *result_type);
 
 /* Has this process loaded the network half (mtasts-net.so)?  For tests. */
 int mtasts_loaded_net(void);

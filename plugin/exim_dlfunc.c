@@ -65,7 +65,7 @@
 #define DLFUNC_IMPL
 #include <local_scan.h>
 _Static_assert(OK == EXIM_OK && DEFER == EXIM_DEFER && FAIL == EXIM_FAIL &&
-	       ERROR == EXIM_ERROR && FAIL_FORCED == EXIM_FAIL_FORCED,
+		       ERROR == EXIM_ERROR && FAIL_FORCED == EXIM_FAIL_FORCED,
 	       "Exim dlfunc codes");
 #else
 extern unsigned char *string_copy_function(const unsigned char *);
@@ -76,17 +76,18 @@ extern unsigned char *string_copy_function(const unsigned char *);
 #define YIELD_MAX 65536
 
 enum outcome {
-	OUT_ANSWER,	/* the yield is the answer */
-	OUT_DEFER,	/* the address must be deferred; yield = message */
-	OUT_MISCONFIG,	/* the administrator must act: panic-logged */
+	OUT_ANSWER,    /* the yield is the answer */
+	OUT_DEFER,     /* the address must be deferred; yield = message */
+	OUT_MISCONFIG, /* the administrator must act: panic-logged */
 };
 
-/* The only place outcomes become Exim codes. */
+/* The only place outcomes become Exim codes: OK inserts the value; FAIL
+ * fails the expansion, so that address_data or a router condition defers;
+ * ERROR is FAIL plus the panic log. */
 static const int outcome_code[] = {
-	[OUT_ANSWER] = EXIM_OK,		/* value inserted */
-	[OUT_DEFER] = EXIM_FAIL,	/* expansion fails: address_data or
-					 * a router condition defers */
-	[OUT_MISCONFIG] = EXIM_ERROR,	/* as FAIL, plus the panic log */
+	[OUT_ANSWER] = EXIM_OK,
+	[OUT_DEFER] = EXIM_FAIL,
+	[OUT_MISCONFIG] = EXIM_ERROR,
 };
 
 /* Non-Exim hosts (tests, other MTAs calling these by mistake) get a
@@ -105,7 +106,7 @@ int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 
 static int finish(unsigned char **yield, enum outcome o, const char *text)
 {
-	if (yield == NULL)	/* not called by Exim: nowhere to answer */
+	if (yield == NULL) /* not called by Exim: nowhere to answer */
 		return outcome_code[o];
 	if (string_copy_function) {
 		*yield = string_copy_function((const unsigned char *)text);
@@ -128,7 +129,7 @@ static int args_ok(int argc, int want, unsigned char *argv[])
 	return 1;
 }
 
-static char open_err[256];	/* "file:line: what" of the last failure */
+static char open_err[256]; /* "file:line: what" of the last failure */
 
 /* The handle for this config path; NULL with *rc set on failure. */
 static struct mtasts *handle(const char *path, int *rc)
@@ -179,8 +180,9 @@ static void route_log(const char *domain, const struct mtasts_policy *p,
 	log_sanitise(d, sizeof(d), domain, strlen(domain));
 	log_msg(LOG_LVL_INFO,
 		"event=route domain=%s mode=%s policy_id=%s source=%s "
-		"reason=%s action=%s mx_patterns=%u", d,
-		mtasts_mode_str(p->mode), p->policy_id[0] ? p->policy_id : "-",
+		"reason=%s action=%s mx_patterns=%u",
+		d, mtasts_mode_str(p->mode),
+		p->policy_id[0] ? p->policy_id : "-",
 		p->source[0] ? p->source : "-", p->reason[0] ? p->reason : "-",
 		action, p->n_mx);
 }
@@ -281,7 +283,7 @@ int mtasts_exim_route(unsigned char **yield, int argc, unsigned char *argv[])
 				      "mx patterns");
 		}
 	}
-	if (rc == MTASTS_EPARSE) {	/* not a domain: no policy can exist */
+	if (rc == MTASTS_EPARSE) { /* not a domain: no policy can exist */
 		memset(&pol, 0, sizeof(pol));
 		snprintf(pol.reason, sizeof(pol.reason), "not-a-domain");
 		route_log((const char *)argv[1], &pol, "opportunistic");
@@ -338,8 +340,8 @@ int mtasts_exim_mode(unsigned char **yield, int argc, unsigned char *argv[])
 	rc = mtasts_policy_recheck(h, (const char *)argv[1], &pol, NULL, 0);
 	if (rc == MTASTS_EPARSE)
 		return finish(yield, OUT_ANSWER, "none");
-	if (rc != MTASTS_OK && strcmp(pol.reason,
-				      "network-module-unavailable") == 0)
+	if (rc != MTASTS_OK &&
+	    strcmp(pol.reason, "network-module-unavailable") == 0)
 		return finish(yield, OUT_MISCONFIG,
 			      "MTA-STS: mtasts-net.so (the network half, "
 			      "beside mtasts.so) cannot be loaded: see the "
@@ -349,8 +351,8 @@ int mtasts_exim_mode(unsigned char **yield, int argc, unsigned char *argv[])
 			      "MTA-STS: policy cannot be applied now");
 	if (!pol.have_policy || pol.mode == MTASTS_MODE_NONE)
 		return finish(yield, OUT_ANSWER, "none");
-	return finish(yield, OUT_ANSWER, pol.mode == MTASTS_MODE_TESTING ?
-		      "testing" : "enforce");
+	return finish(yield, OUT_ANSWER,
+		      pol.mode == MTASTS_MODE_TESTING ? "testing" : "enforce");
 }
 
 static int has_word(const char *hay, const char *needle)
@@ -413,7 +415,7 @@ int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 		 * one outside the vocabulary is validation-failure. */
 		if (data == NULL ||
 		    mtasts_report_result_tlsa(h, host, ip, 0, data) ==
-		    MTASTS_EINVAL)
+			    MTASTS_EINVAL)
 			mtasts_report_result_tlsa(h, host, ip, 0,
 						  "validation-failure");
 	} else if (strncmp(tls, "dane:", 5) == 0) {
@@ -433,9 +435,9 @@ int mtasts_exim_event(unsigned char **yield, int argc, unsigned char *argv[])
 		 * §4.3: validation is only required by a policy).  The cache
 		 * only: a transport must not wait on the network for a
 		 * report (routing has just looked the policy up). */
-		if (!ok && (mtasts_policy_cached(h, domain, &pol) !=
-			    MTASTS_OK || !pol.have_policy ||
-			    pol.mode == MTASTS_MODE_NONE))
+		if (!ok &&
+		    (mtasts_policy_cached(h, domain, &pol) != MTASTS_OK ||
+		     !pol.have_policy || pol.mode == MTASTS_MODE_NONE))
 			ok = 1;
 		/* the EHLO after STARTTLS */
 		if (strncmp(tls, "tls:", 4) == 0)

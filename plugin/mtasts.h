@@ -54,25 +54,25 @@ extern "C" {
 
 enum mtasts_status {
 	MTASTS_OK = 0,
-	MTASTS_ENOMEM = -1,	/* an allocation failed */
-	MTASTS_EINVAL = -2,	/* bad argument */
-	MTASTS_EPARSE = -3,	/* not a valid domain / host name */
-	MTASTS_ETOOBIG = -4,	/* output over the caller's buffer */
-	MTASTS_EIO = -5,	/* file or system call failed */
-	MTASTS_ETEMP = -6,	/* temporary failure */
+	MTASTS_ENOMEM = -1,  /* an allocation failed */
+	MTASTS_EINVAL = -2,  /* bad argument */
+	MTASTS_EPARSE = -3,  /* not a valid domain / host name */
+	MTASTS_ETOOBIG = -4, /* output over the caller's buffer */
+	MTASTS_EIO = -5,     /* file or system call failed */
+	MTASTS_ETEMP = -6,   /* temporary failure */
 	MTASTS_ENOTFOUND = -7,
 	MTASTS_ECORRUPT = -8,
-	MTASTS_EPERM = -9,	/* file owner or mode refused (cache) */
+	MTASTS_EPERM = -9, /* file owner or mode refused (cache) */
 	MTASTS_EBUSY = -10,
 	MTASTS_ETIMEOUT = -11,
 	MTASTS_EINTERNAL = -12,
-	MTASTS_ECONFIG = -13,	/* configuration file error */
+	MTASTS_ECONFIG = -13, /* configuration file error */
 	MTASTS_EFULL = -14,
 	MTASTS_EFETCH = -15,
-	MTASTS_EPOLICY = -16,	/* an enforced policy cannot be applied:
-				 * defer, never send in clear */
-	MTASTS_EEXIST = -17,	/* internal: a newer cache entry was kept */
-	MTASTS_ENOTSUP = -18,	/* internal: not in this module */
+	/* an enforced policy cannot be applied: defer, never send in clear */
+	MTASTS_EPOLICY = -16,
+	MTASTS_EEXIST = -17,  /* internal: a newer cache entry was kept */
+	MTASTS_ENOTSUP = -18, /* internal: not in this module */
 };
 
 enum mtasts_verdict {
@@ -93,14 +93,15 @@ enum mtasts_mode {
 struct mtasts_decision {
 	enum mtasts_verdict verdict;
 	enum mtasts_mode mode;
-	int have_policy;		/* 1 when a policy is in force */
-	char policy_id[33];		/* TXT id, "" without policy */
-	char matched[256];		/* the mx pattern matched, or "" */
-	long long expires;		/* policy expiry (Unix time), or 0 */
-	char reason[64];		/* "mx-match", "mx-mismatch", "testing",
-					 * "no-policy", ...: closed list */
-	char source[16];		/* "cache", "fetch", "override", ... */
-	int reserved[8];		/* zero; room for later fields */
+	int have_policy;    /* 1 when a policy is in force */
+	char policy_id[33]; /* TXT id, "" without policy */
+	char matched[256];  /* the mx pattern matched, or "" */
+	long long expires;  /* policy expiry (Unix time), or 0 */
+	/* "mx-match", "mx-mismatch", "testing", "no-policy", ...: closed
+	 * list */
+	char reason[64];
+	char source[16]; /* "cache", "fetch", "override", ... */
+	int reserved[8]; /* zero; room for later fields */
 };
 
 /* The policy in force for a domain (mtasts_policy()). */
@@ -109,7 +110,7 @@ struct mtasts_policy {
 	enum mtasts_mode mode;
 	char policy_id[33];
 	long long expires;
-	unsigned n_mx;			/* patterns in the mx buffer */
+	unsigned n_mx; /* patterns in the mx buffer */
 	char source[16];
 	char reason[64];
 	int reserved[8];
@@ -151,8 +152,8 @@ MTASTS_API int mtasts_policy(struct mtasts *h, const char *domain,
  * affect delivery: a failure to record is only a status.  MTASTS_OK,
  * MTASTS_EINVAL (unknown result type, bad name), MTASTS_EIO. */
 MTASTS_API int mtasts_report_result(struct mtasts *h, const char *domain,
-				    const char *mx, const char *ip,
-				    int success, const char *result_type);
+				    const char *mx, const char *ip, int success,
+				    const char *result_type);
 
 /* Never NULL. */
 MTASTS_API const char *mtasts_strerror(int status);

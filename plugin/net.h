@@ -30,8 +30,8 @@
 #include "mtasts_build.h"
 
 struct mtasts_net_ops {
-	char abi[64];		/* must equal net_abi() of the caller */
-	size_t sizes;		/* must equal NET_SIZES of the caller */
+	char abi[64]; /* must equal net_abi() of the caller */
+	size_t sizes; /* must equal NET_SIZES of the caller */
 	/* A handle over its own engine (own cache mapping, own resolver).
 	 * The log lines go to sink/ctx at level (the caller's settings). */
 	int (*open)(void **h, const struct config *cfg, log_sink_fn *sink,
@@ -51,9 +51,8 @@ static inline const char *net_abi(void)
 	return "mtasts-net/" MTASTS_VERSION "/" NET_STR(__SIZEOF_POINTER__);
 }
 
-#define NET_SIZES (sizeof(struct config) * 7u + \
-		   sizeof(struct engine_policy) * 5u + \
-		   sizeof(struct engine_decision) * 3u + \
-		   sizeof(struct mtasts_net_ops))
+#define NET_SIZES                                                         \
+	(sizeof(struct config) * 7u + sizeof(struct engine_policy) * 5u + \
+	 sizeof(struct engine_decision) * 3u + sizeof(struct mtasts_net_ops))
 
 #endif

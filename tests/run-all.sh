@@ -4,7 +4,8 @@
 #   2. gcc build with -Werror, every suite (unit, fuzz corpora, integration)
 #   3. clang ASan+UBSan build, unit + fuzz-corpus suites
 #   4. valgrind over the unit suite
-#   5. style checks (banned functions)
+#   5. style checks: banned functions, and the product code (common/,
+#      plugin/, tools/) formatted as .clang-format says
 #   6. the host's live state (/etc/mtasts, /var/lib/mtasts) is what it was
 #      before the run: every test uses directories of its own, and the
 #      Debian package suite restores what it installs and purges
@@ -104,6 +105,11 @@ banned() {
 		common/*.c common/*.h plugin/*.c plugin/*.h tools/*.c 2>/dev/null
 }
 step "no banned functions" banned
+formatted() {	# clang-format prints every line it would change
+	git ls-files 'common/*.[ch]' 'plugin/*.[ch]' 'tools/*.[ch]' |
+		xargs clang-format --dry-run --Werror
+}
+step "product code formatted (.clang-format)" formatted
 
 # 5. the host's live state is as it was.
 live_unchanged() {

@@ -11,9 +11,9 @@
 #include "config.h"
 
 struct cmd_ctx {
-	const char *config_path;	/* -c FILE, or NULL: the system file */
-	const char *config_name;	/* what was loaded, for messages */
-	struct config cfg;		/* loaded */
+	const char *config_path; /* -c FILE, or NULL: the system file */
+	const char *config_name; /* what was loaded, for messages */
+	struct config cfg;	 /* loaded */
 };
 
 /* The synopsis of command name and where to read more (mtasts.c), for a

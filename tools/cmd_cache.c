@@ -83,7 +83,8 @@ static void entry_human(const struct cache_entry *e, bool full)
 	else if (e->kind == CACHE_LOST)
 		printf("%s lost (damaged; held as a possible enforce policy "
 		       "until a policy is fetched or 'mtasts cache flush %s') "
-		       "expires=%lld", d, d, (long long)e->expires);
+		       "expires=%lld",
+		       d, d, (long long)e->expires);
 	else
 		printf("%s %s expires=%lld", d, kind_str(e->kind),
 		       (long long)e->expires);
@@ -223,25 +224,41 @@ static int do_stats_prom(struct cache *c)
 		{ "policies", "gauge", "Cached policies", S(policies) },
 		{ "negatives", "gauge", "Cached no-policy answers",
 		  S(negatives) },
-		{ "lost_entries", "gauge", "Entries lost to damage, held as "
-		  "possible enforce policies", S(lost) },
+		{ "lost_entries", "gauge",
+		  "Entries lost to damage, held as "
+		  "possible enforce policies",
+		  S(lost) },
 		{ "damaged_slots", "gauge", "Damaged slots", S(damaged) },
 		{ "file_size_bytes", "gauge", "Size of the cache file",
 		  S(file_size) },
-		{ "hits_total", "counter", "Look-ups answered from the cache "
-		  "(approximate)", S(hits) },
-		{ "misses_total", "counter", "Look-ups the cache could not "
-		  "answer (approximate)", S(misses) },
-		{ "evictions_total", "counter", "Entries evicted for room "
-		  "(approximate)", S(evictions) },
-		{ "corrupt_seen_total", "counter", "Corrupt slots met by "
-		  "readers (approximate)", S(corrupt_seen) },
-		{ "torn_reads_total", "counter", "Reads that met a write in "
-		  "progress", S(torn_reads) },
-		{ "locked_reads_total", "counter", "Reads that waited for a "
-		  "write under the lock", S(locked_reads) },
-		{ "grows_total", "counter", "Times the cache file grew "
-		  "(approximate)", S(grows) },
+		{ "hits_total", "counter",
+		  "Look-ups answered from the cache "
+		  "(approximate)",
+		  S(hits) },
+		{ "misses_total", "counter",
+		  "Look-ups the cache could not "
+		  "answer (approximate)",
+		  S(misses) },
+		{ "evictions_total", "counter",
+		  "Entries evicted for room "
+		  "(approximate)",
+		  S(evictions) },
+		{ "corrupt_seen_total", "counter",
+		  "Corrupt slots met by "
+		  "readers (approximate)",
+		  S(corrupt_seen) },
+		{ "torn_reads_total", "counter",
+		  "Reads that met a write in "
+		  "progress",
+		  S(torn_reads) },
+		{ "locked_reads_total", "counter",
+		  "Reads that waited for a "
+		  "write under the lock",
+		  S(locked_reads) },
+		{ "grows_total", "counter",
+		  "Times the cache file grew "
+		  "(approximate)",
+		  S(grows) },
 #undef S
 	};
 	struct cache_stats st;
@@ -259,8 +276,8 @@ static int do_stats_prom(struct cache *c)
 
 		memcpy(&v, (const char *)&st + m[i].off, sizeof(v));
 		printf("# HELP mtasts_cache_%s %s\n# TYPE mtasts_cache_%s %s\n"
-		       "mtasts_cache_%s %llu\n", m[i].name, m[i].help,
-		       m[i].name, m[i].type, m[i].name,
+		       "mtasts_cache_%s %llu\n",
+		       m[i].name, m[i].help, m[i].name, m[i].type, m[i].name,
 		       (unsigned long long)v);
 	}
 	printf("# HELP mtasts_cache_backoff_entries Domains whose refresh "
@@ -365,8 +382,10 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 	/* inspecting never creates the file: one made here would belong to
 	 * this command's user, and the MTA's processes would refuse it */
 	if (lstat(ctx->cfg.cache_path, &st) != 0 && errno == ENOENT) {
-		fprintf(stderr, "mtasts: cache: %s: no cache file (nothing "
-			"cached yet)\n", ctx->cfg.cache_path);
+		fprintf(stderr,
+			"mtasts: cache: %s: no cache file (nothing "
+			"cached yet)\n",
+			ctx->cfg.cache_path);
 		return 1;
 	}
 	rc = cache_open(&c, ctx->cfg.cache_path, ctx->cfg.cache_size);
@@ -396,25 +415,23 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 			status = 0;
 		}
 		if (rc != MT_OK) {
-			fprintf(stderr, "mtasts: cache: %s\n",
-				mt_strerror(rc));
+			fprintf(stderr, "mtasts: cache: %s\n", mt_strerror(rc));
 			status = 2;
 		}
 	} else if (strcmp(args[0], "show") == 0) {
 		rc = cache_get(c, dom, &e);
 		if (rc == MT_ENOTFOUND) {
-			fprintf(stderr, "mtasts: cache: %s: not cached\n",
-				dom);
+			fprintf(stderr, "mtasts: cache: %s: not cached\n", dom);
 			status = 1;
 		} else if (rc == MT_ECORRUPT) {
-			fprintf(stderr, "mtasts: cache: %s: an entry where it "
+			fprintf(stderr,
+				"mtasts: cache: %s: an entry where it "
 				"would be is damaged (mail to it defers until "
 				"a fetch succeeds; 'cache flush %s' drops it)\n",
 				dom, dom);
 			status = 1;
 		} else if (rc != MT_OK) {
-			fprintf(stderr, "mtasts: cache: %s\n",
-				mt_strerror(rc));
+			fprintf(stderr, "mtasts: cache: %s\n", mt_strerror(rc));
 			status = 2;
 		} else if (json) {
 			buf_init(&b, 1u << 20);
@@ -431,12 +448,10 @@ int cmd_cache(int argc, char **argv, struct cmd_ctx *ctx)
 		if (rc == MT_OK) {
 			status = 0;
 		} else if (rc == MT_ENOTFOUND) {
-			fprintf(stderr, "mtasts: cache: %s: not cached\n",
-				dom);
+			fprintf(stderr, "mtasts: cache: %s: not cached\n", dom);
 			status = 1;
 		} else {
-			fprintf(stderr, "mtasts: cache: %s\n",
-				mt_strerror(rc));
+			fprintf(stderr, "mtasts: cache: %s\n", mt_strerror(rc));
 		}
 	}
 	cache_close(c);

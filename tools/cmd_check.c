@@ -72,40 +72,54 @@
 enum finding { F_OK, F_WARN, F_ERROR, F_INFO };
 
 static const char *const finding_names[] = {
-	[F_OK] = "ok", [F_WARN] = "warning", [F_ERROR] = "error", [F_INFO] = "info",
+	[F_OK] = "ok",
+	[F_WARN] = "warning",
+	[F_ERROR] = "error",
+	[F_INFO] = "info",
 };
 
 enum area { A_TXT, A_FETCH, A_POLICY, A_MX, A_MXTLS, A_TLSRPT, A_N };
 
 static const char *const area_names[A_N] = {
-	[A_TXT] = "txt", [A_FETCH] = "fetch", [A_POLICY] = "policy",
-	[A_MX] = "mx", [A_MXTLS] = "mx-tls", [A_TLSRPT] = "tlsrpt",
+	[A_TXT] = "txt", [A_FETCH] = "fetch",  [A_POLICY] = "policy",
+	[A_MX] = "mx",	 [A_MXTLS] = "mx-tls", [A_TLSRPT] = "tlsrpt",
 };
 
 /* Prometheus metric families, printed after every domain was checked (a
  * family's samples must stand together under one HELP and TYPE). */
 enum family {
-	P_CHECK_OK, P_ERRORS, P_WARNINGS, P_MX_TLS_OK, P_MX_CERT_DAYS,
-	P_POLICY_CERT_DAYS, P_TIMESTAMP, P_N,
+	P_CHECK_OK,
+	P_ERRORS,
+	P_WARNINGS,
+	P_MX_TLS_OK,
+	P_MX_CERT_DAYS,
+	P_POLICY_CERT_DAYS,
+	P_TIMESTAMP,
+	P_N,
 };
 
 static const struct {
 	const char *name, *help;
 } families[P_N] = {
-	[P_CHECK_OK] = { "mtasts_check_ok", "1 when the check of the domain "
-		"found no error (warnings allowed), else 0" },
+	[P_CHECK_OK] = { "mtasts_check_ok",
+			 "1 when the check of the domain "
+			 "found no error (warnings allowed), else 0" },
 	[P_ERRORS] = { "mtasts_check_errors", "Error findings of mtasts "
-		"check for the domain" },
+					      "check for the domain" },
 	[P_WARNINGS] = { "mtasts_check_warnings", "Warning findings of mtasts "
-		"check for the domain" },
-	[P_MX_TLS_OK] = { "mtasts_mx_tls_ok", "1 when the MX address passed "
-		"every check an enforcing MTA-STS sender makes, else 0" },
-	[P_MX_CERT_DAYS] = { "mtasts_mx_cert_expiry_days", "Whole days until "
-		"the MX address's certificate expires (negative: expired)" },
-	[P_POLICY_CERT_DAYS] = { "mtasts_policy_cert_expiry_days", "Whole days "
-		"until the policy host's certificate expires" },
-	[P_TIMESTAMP] = { "mtasts_check_timestamp_seconds", "When mtasts "
-		"check ran, seconds since the epoch" },
+						  "check for the domain" },
+	[P_MX_TLS_OK] = { "mtasts_mx_tls_ok",
+			  "1 when the MX address passed "
+			  "every check an enforcing MTA-STS sender makes, else 0" },
+	[P_MX_CERT_DAYS] = { "mtasts_mx_cert_expiry_days",
+			     "Whole days until "
+			     "the MX address's certificate expires (negative: expired)" },
+	[P_POLICY_CERT_DAYS] = { "mtasts_policy_cert_expiry_days",
+				 "Whole days "
+				 "until the policy host's certificate expires" },
+	[P_TIMESTAMP] = { "mtasts_check_timestamp_seconds",
+			  "When mtasts "
+			  "check ran, seconds since the epoch" },
 };
 
 enum output { OUT_HUMAN, OUT_JSON, OUT_PROM };
@@ -119,19 +133,19 @@ enum output { OUT_HUMAN, OUT_JSON, OUT_PROM };
 struct check {
 	enum output out;
 	int no_probe;
-	int local_err;			/* exit 2 */
-	unsigned any_err, any_warn;	/* over every domain */
+	int local_err;		    /* exit 2 */
+	unsigned any_err, any_warn; /* over every domain */
 	const struct config *cfg;
-	struct mxprobe *probe;		/* made at the first probe */
+	struct mxprobe *probe; /* made at the first probe */
 	int probe_failed;
 	int64_t now;
 	/* the domain being checked */
 	const char *domain;
 	unsigned n_err, n_warn;
 	unsigned area_seen[A_N], area_err[A_N];
-	struct buf out_buf;		/* JSON: the document */
+	struct buf out_buf; /* JSON: the document */
 	struct json j;
-	struct buf prom[P_N];		/* Prometheus: samples by family */
+	struct buf prom[P_N]; /* Prometheus: samples by family */
 };
 
 static void report(struct check *c, enum finding f, enum area area,
@@ -171,8 +185,8 @@ static void report(struct check *c, enum finding f, enum area area,
  * exposition format: backslash, double quote, line feed). */
 static void prom_label(struct buf *b, const char *name, const char *v)
 {
-	buf_printf(b, "%s%s=\"", b->len && b->data[b->len - 1] != '{' ?
-		   "," : "", name);
+	buf_printf(b, "%s%s=\"",
+		   b->len && b->data[b->len - 1] != '{' ? "," : "", name);
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
 			buf_printf(b, "\\%c", *v);
@@ -220,7 +234,8 @@ static void report_diags(struct check *c, enum area area,
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diag *x = &d->v[i];
 		enum finding f = x->sev == DIAG_ERROR && !errors_as_warnings ?
-				 F_ERROR : F_WARN;
+					 F_ERROR :
+					 F_WARN;
 
 		if (x->line)
 			report(c, f, area, x->code, "line %u: %s", x->line,
@@ -244,16 +259,17 @@ static void check_txt(struct check *c, struct dns *d, const char *domain,
 	if (dns_txt(d, name, &t) != MT_OK || t.status == DNS_TEMPFAIL) {
 		report(c, F_ERROR, A_TXT, "txt-tempfail",
 		       "%s: DNS lookup failed temporarily "
-		       "(SERVFAIL or timeout)%s", name,
-		       t.sec == DNS_SEC_BOGUS ? ", DNSSEC bogus" : "");
+		       "(SERVFAIL or timeout)%s",
+		       name, t.sec == DNS_SEC_BOGUS ? ", DNSSEC bogus" : "");
 		dns_txt_clear(&t);
 		return;
 	}
 	if (t.status != DNS_ANSWER) {
 		report(c, F_ERROR, A_TXT, "txt-missing",
 		       "%s: %s: the domain does not publish "
-		       "MTA-STS", name, t.status == DNS_NXDOMAIN ? "NXDOMAIN" :
-		       "no TXT record");
+		       "MTA-STS",
+		       name,
+		       t.status == DNS_NXDOMAIN ? "NXDOMAIN" : "no TXT record");
 		dns_txt_clear(&t);
 		return;
 	}
@@ -272,7 +288,8 @@ static void check_txt(struct check *c, struct dns *d, const char *domain,
 	} else {
 		report(c, F_ERROR, A_TXT, "txt-invalid",
 		       "%s: senders ignore the domain's "
-		       "policy: not exactly one valid v=STSv1 record", name);
+		       "policy: not exactly one valid v=STSv1 record",
+		       name);
 	}
 	dns_txt_clear(&t);
 }
@@ -293,14 +310,14 @@ static int check_policy(struct check *c, struct dns *d, const char *domain,
 	if (rc != MT_OK || fr.err != FETCH_OK) {
 		char code[32];
 
-		snprintf(code, sizeof(code), "fetch-%s", rc != MT_OK ?
-			 "internal" : fetch_error_str(fr.err));
+		snprintf(code, sizeof(code), "fetch-%s",
+			 rc != MT_OK ? "internal" : fetch_error_str(fr.err));
 		report(c, F_ERROR, A_FETCH, code,
 		       "https://mta-sts.%s/.well-known/mta-sts.txt: %s (%s)%s%s",
-		       domain, rc != MT_OK ? mt_strerror(rc) :
-		       fetch_error_str(fr.err), rc != MT_OK ? "-" :
-		       fetch_error_tlsrpt(fr.err), fr.detail[0] ? ": " : "",
-		       fr.detail);
+		       domain,
+		       rc != MT_OK ? mt_strerror(rc) : fetch_error_str(fr.err),
+		       rc != MT_OK ? "-" : fetch_error_tlsrpt(fr.err),
+		       fr.detail[0] ? ": " : "", fr.detail);
 		fetch_result_clear(&fr);
 		return -1;
 	}
@@ -313,8 +330,7 @@ static int check_policy(struct check *c, struct dns *d, const char *domain,
 	       "https://mta-sts.%s/.well-known/mta-sts.txt: "
 	       "200, text/plain, %zu bytes, certificate valid%s%s%s%lld%s",
 	       domain, fr.body_len, until[0] ? " until " : "", until,
-	       until[0] ? " (" : "", (long long)days,
-	       until[0] ? " days)" : "");
+	       until[0] ? " (" : "", (long long)days, until[0] ? " days)" : "");
 	/* the policy host's certificate: once expired, no sender can fetch
 	 * the policy (a cached one lives on until its max_age) */
 	if (fr.cert_not_after != 0 &&
@@ -322,8 +338,8 @@ static int check_policy(struct check *c, struct dns *d, const char *domain,
 		report(c, F_WARN, A_FETCH, "fetch-cert-expiring",
 		       "the certificate of mta-sts.%s expires on %s, in %lld "
 		       "day%s: renew it before senders can no longer fetch "
-		       "the policy", domain, until, (long long)days,
-		       days == 1 ? "" : "s");
+		       "the policy",
+		       domain, until, (long long)days, days == 1 ? "" : "s");
 	diag_init(&dl);
 	rc = policy_parse(fr.body, fr.body_len, pol, &dl);
 	report_diags(c, A_POLICY, &dl, 0);
@@ -372,8 +388,8 @@ static void pattern_diff(struct buf *out, const char *label, const char *a,
  * old one do not refetch before the id changes (RFC 8461 §3.1: the id
  * tells them the policy changed), so the new one only reaches them when
  * the old one expires.  The cache is read, never created. */
-static void check_cached(struct check *c, const char *domain,
-			 const char *id, const struct policy *pol)
+static void check_cached(struct check *c, const char *domain, const char *id,
+			 const struct policy *pol)
 {
 	struct cache *cache = NULL;
 	struct cache_entry e;
@@ -383,7 +399,7 @@ static void check_cached(struct check *c, const char *domain,
 	rc = cache_open_flags(&cache, c->cfg->cache_path, c->cfg->cache_size,
 			      CACHE_OPEN_NOCREATE);
 	if (rc == MT_ENOTFOUND)
-		return;		/* nothing cached on this host */
+		return; /* nothing cached on this host */
 	if (rc != MT_OK) {
 		report(c, F_INFO, A_POLICY, "policy-cache-unread",
 		       "the local cache %s cannot be read here (%s): the "
@@ -397,7 +413,8 @@ static void check_cached(struct check *c, const char *domain,
 	rc = cache_get(cache, domain, &e);
 	if (rc == MT_OK && e.kind == CACHE_POLICY && strcmp(e.id, id) == 0) {
 		if (e.mode != pol->mode || e.max_age != pol->max_age)
-			buf_printf(&diff, "; cached mode %s, max_age %u; "
+			buf_printf(&diff,
+				   "; cached mode %s, max_age %u; "
 				   "served mode %s, max_age %u",
 				   policy_mode_str((enum policy_mode)e.mode),
 				   e.max_age, policy_mode_str(pol->mode),
@@ -412,8 +429,8 @@ static void check_cached(struct check *c, const char *domain,
 			       "here under the same id %s (%s): senders that "
 			       "cached it keep it until it expires (max_age "
 			       "%u), as only a new id makes them refetch: "
-			       "publish the change with a new id", id,
-			       diff.data + 2, e.max_age);
+			       "publish the change with a new id",
+			       id, diff.data + 2, e.max_age);
 	}
 	buf_free(&diff);
 	cache_entry_clear(&e);
@@ -422,7 +439,7 @@ static void check_cached(struct check *c, const char *domain,
 
 struct mx_list {
 	struct dns_mx mx;
-	size_t order[DNS_MAX_RECORDS];	/* by preference, then name */
+	size_t order[DNS_MAX_RECORDS]; /* by preference, then name */
 };
 
 /* What to add to the policy to cover host: the host itself, and a
@@ -442,8 +459,10 @@ static void suggest(const struct mx_list *l, const char *host, char *out,
 
 		if (strcmp(o, host) != 0 && op != NULL &&
 		    strcmp(op, parent) == 0) {
-			snprintf(out, outsz, "add \"mx: %s\" (or \"mx: *%s\") "
-				 "to the policy", host, parent);
+			snprintf(out, outsz,
+				 "add \"mx: %s\" (or \"mx: *%s\") "
+				 "to the policy",
+				 host, parent);
 			return;
 		}
 	}
@@ -476,10 +495,10 @@ static void check_mx(struct check *c, struct dns *d, const char *domain,
 	for (size_t k = 0; k < mx->n; k++) {
 		size_t m = k;
 
-		while (m > 0 && (mx->pref[l->order[m - 1]] > mx->pref[k] ||
-				 (mx->pref[l->order[m - 1]] == mx->pref[k] &&
-				  strcmp(mx->host[l->order[m - 1]],
-					 mx->host[k]) > 0))) {
+		while (m > 0 &&
+		       (mx->pref[l->order[m - 1]] > mx->pref[k] ||
+			(mx->pref[l->order[m - 1]] == mx->pref[k] &&
+			 strcmp(mx->host[l->order[m - 1]], mx->host[k]) > 0))) {
 			l->order[m] = l->order[m - 1];
 			m--;
 		}
@@ -495,24 +514,29 @@ static void check_mx(struct check *c, struct dns *d, const char *domain,
 		}
 		if (policy_mx_matches(pol->mx, pol->mx_len, mx->host[i])) {
 			report(c, F_OK, A_MX, "mx-covered",
-			       "%s (preference %u) is covered",
-			       mx->host[i], mx->pref[i]);
+			       "%s (preference %u) is covered", mx->host[i],
+			       mx->pref[i]);
 		} else {
 			uncovered++;
 			suggest(l, mx->host[i], hint, sizeof(hint));
-			report(c, pol->mode == POLICY_MODE_ENFORCE ? F_ERROR : F_WARN,
+			report(c,
+			       pol->mode == POLICY_MODE_ENFORCE ? F_ERROR :
+								  F_WARN,
 			       A_MX, "mx-uncovered",
 			       "%s (preference %u) matches no mx: pattern%s; "
 			       "%s and publish it with a new id",
 			       mx->host[i], mx->pref[i],
 			       pol->mode == POLICY_MODE_ENFORCE ?
-			       ": senders will refuse it" : "", hint);
+				       ": senders will refuse it" :
+				       "",
+			       hint);
 		}
 	}
 	if (uncovered == mx->n && pol->mode == POLICY_MODE_ENFORCE)
 		report(c, F_ERROR, A_MX, "mx-none-covered",
 		       "no MX host is covered: mail to %s will "
-		       "be deferred by every MTA-STS sender", domain);
+		       "be deferred by every MTA-STS sender",
+		       domain);
 }
 
 /* The certificate findings of one probed address; 1 when all passed. */
@@ -527,8 +551,9 @@ static int report_cert(struct check *c, const char *where, const char *host,
 
 	if (r->cert_rc != MT_OK) {
 		report(c, bad, A_MXTLS, "mx-cert-untrusted", "%s: %s", where,
-		       r->cert_rc == MT_ENOTFOUND ? "no certificate sent" :
-		       "the certificate does not parse");
+		       r->cert_rc == MT_ENOTFOUND ?
+			       "no certificate sent" :
+			       "the certificate does not parse");
 		return 0;
 	}
 	day_str(ch->not_after, until, sizeof(until));
@@ -540,9 +565,12 @@ static int report_cert(struct check *c, const char *where, const char *host,
 		ok = 0;
 		report(c, bad, A_MXTLS, "mx-cert-name-mismatch",
 		       "%s: no subjectAltName dNSName of the certificate "
-		       "matches %s%s", where, host, r->cn_only ?
-		       " (only its subject CN names the host, and MTA-STS "
-		       "senders do not look there)" : "");
+		       "matches %s%s",
+		       where, host,
+		       r->cn_only ?
+			       " (only its subject CN names the host, and MTA-STS "
+			       "senders do not look there)" :
+			       "");
 	}
 	if (!ch->trusted) {
 		ok = 0;
@@ -552,14 +580,16 @@ static int report_cert(struct check *c, const char *where, const char *host,
 		else
 			report(c, bad, A_MXTLS, "mx-cert-untrusted",
 			       "%s: the certificate does not chain to a "
-			       "trusted root: %s", where, ch->why);
+			       "trusted root: %s",
+			       where, ch->why);
 	}
 	if (ch->expired) {
 		ok = 0;
 		if (ch->not_after < c->now)
 			report(c, bad, A_MXTLS, "mx-cert-expired",
 			       "%s: the certificate expired on %s (%lld "
-			       "day%s ago)", where, until, (long long)-days,
+			       "day%s ago)",
+			       where, until, (long long)-days,
 			       days == -1 ? "" : "s");
 		else
 			report(c, bad, A_MXTLS, "mx-cert-expired",
@@ -575,8 +605,9 @@ static int report_cert(struct check *c, const char *where, const char *host,
 	if (ok && r->status == MXPROBE_OK)
 		report(c, F_OK, A_MXTLS, "mx-tls-ok",
 		       "%s: STARTTLS, %s, %s, certificate for %s, trusted, "
-		       "valid until %s (%lld days)", where, r->protocol,
-		       r->cipher, host, until, (long long)days);
+		       "valid until %s (%lld days)",
+		       where, r->protocol, r->cipher, host, until,
+		       (long long)days);
 	if (!ch->expired &&
 	    ch->not_after - c->now < c->cfg->cert_expiry_warning)
 		report(c, F_WARN, A_MXTLS, "mx-cert-expiring",
@@ -605,9 +636,10 @@ static void report_probe(struct check *c, const char *host, const char *addr,
 
 	snprintf(where, sizeof(where), "%s [%s]", host, addr);
 	if (no_ipv6_here(family, r)) {
-		report(c, F_INFO, A_MXTLS, "mx-not-probed", "%s: no IPv6 "
-		       "route from here (%s): not probed", where,
-		       strerror(r->err));
+		report(c, F_INFO, A_MXTLS, "mx-not-probed",
+		       "%s: no IPv6 "
+		       "route from here (%s): not probed",
+		       where, strerror(r->err));
 		return;
 	}
 	switch (r->status) {
@@ -618,15 +650,17 @@ static void report_probe(struct check *c, const char *host, const char *addr,
 		if (r->err == 0)
 			report(c, bad, A_MXTLS, "mx-connect-failed",
 			       "%s: port 25: no answer to the TCP connect "
-			       "within %d s (filtered?)", where, secs);
+			       "within %d s (filtered?)",
+			       where, secs);
 		else
 			report(c, bad, A_MXTLS, "mx-connect-failed",
 			       "%s: port 25: %s", where, strerror(r->err));
 		break;
 	case MXPROBE_TIMEOUT:
-		report(c, bad, A_MXTLS, "mx-timeout", "%s: %s "
-		       "(mx_probe_timeout %d s): senders give up on it", where,
-		       r->detail, secs);
+		report(c, bad, A_MXTLS, "mx-timeout",
+		       "%s: %s "
+		       "(mx_probe_timeout %d s): senders give up on it",
+		       where, r->detail, secs);
 		break;
 	case MXPROBE_SMTP:
 		report(c, bad, A_MXTLS, "mx-smtp-error", "%s: %s", where,
@@ -639,7 +673,8 @@ static void report_probe(struct check *c, const char *host, const char *addr,
 	case MXPROBE_NO_STARTTLS:
 		report(c, bad, A_MXTLS, "mx-starttls-missing",
 		       "%s: STARTTLS is not offered: MTA-STS senders cannot "
-		       "use TLS with it", where);
+		       "use TLS with it",
+		       where);
 		break;
 	case MXPROBE_TLS_VERSION:
 		report(c, bad, A_MXTLS, "mx-tls-version",
@@ -706,9 +741,11 @@ static void probe_mx(struct check *c, struct dns *d, const struct mx_list *l,
 		po.timeout_ms = (int)c->cfg->mx_probe_timeout_ms;
 		rc = mxprobe_create(&c->probe, &po);
 		if (rc != MT_OK) {
-			fprintf(stderr, "mtasts check: MX probe: trust store "
-				"%s: %s\n", po.ca_file ? po.ca_file :
-				"(system)", mt_strerror(rc));
+			fprintf(stderr,
+				"mtasts check: MX probe: trust store "
+				"%s: %s\n",
+				po.ca_file ? po.ca_file : "(system)",
+				mt_strerror(rc));
 			c->probe_failed = 1;
 		}
 	}
@@ -720,19 +757,21 @@ static void probe_mx(struct check *c, struct dns *d, const struct mx_list *l,
 		const char *host = l->mx.host[l->order[k]];
 
 		if (host[0] == '\0')
-			continue;	/* null MX */
+			continue; /* null MX */
 		memset(&a, 0, sizeof(a));
 		rc = dns_addr(d, host, (int)c->cfg->dns_timeout_ms, &a);
 		if (rc != MT_OK || a.status == DNS_TEMPFAIL) {
 			report(c, F_WARN, A_MXTLS, "mx-dns-tempfail",
 			       "%s: the address lookup failed temporarily: "
-			       "not probed", host);
+			       "not probed",
+			       host);
 			continue;
 		}
 		if (a.n == 0) {
 			report(c, bad, A_MXTLS, "mx-no-address",
 			       "%s has no A or AAAA record: senders cannot "
-			       "deliver to it", host);
+			       "deliver to it",
+			       host);
 			continue;
 		}
 		addr_sort(&a, order);
@@ -753,7 +792,7 @@ static void probe_mx(struct check *c, struct dns *d, const struct mx_list *l,
 				continue;
 			}
 			if (no_ipv6_here(a.family[i], &r))
-				;	/* says nothing about port 25 */
+				; /* says nothing about port 25 */
 			else if (r.status == MXPROBE_CONNECT &&
 				 (r.err == 0 || r.err == EHOSTUNREACH ||
 				  r.err == ENETUNREACH || r.err == EACCES ||
@@ -770,13 +809,14 @@ static void probe_mx(struct check *c, struct dns *d, const struct mx_list *l,
 		       "no MX address answered on port 25 (%u tried, %u with "
 		       "no answer or unreachable): if outbound port 25 is "
 		       "blocked here, check from another host or use "
-		       "--no-mx-probe", probed, silent);
+		       "--no-mx-probe",
+		       probed, silent);
 	if (skipped > 0)
 		report(c, F_INFO, A_MXTLS, "mx-not-probed",
 		       "%u more address%s not probed%s", skipped,
 		       skipped == 1 ? "" : "es",
 		       probed == PROBE_MAX ? " (at most 64 per domain)" :
-		       " (port 25 seems blocked)");
+					     " (port 25 seems blocked)");
 }
 
 static void check_tlsrpt(struct check *c, struct dns *d, const char *domain)
@@ -798,27 +838,33 @@ static void check_tlsrpt(struct check *c, struct dns *d, const char *domain)
 	if (t.status != DNS_ANSWER) {
 		report(c, F_WARN, A_TLSRPT, "tlsrpt-missing",
 		       "%s: no TLS-RPT record: you will not "
-		       "hear about delivery failures (RFC 8460)", name);
+		       "hear about delivery failures (RFC 8460)",
+		       name);
 		dns_txt_clear(&t);
 		return;
 	}
 	diag_init(&dl);
-	rc = txt_tlsrpt_select((const char *const *)t.rec, t.len, t.n, &rpt, &dl);
+	rc = txt_tlsrpt_select((const char *const *)t.rec, t.len, t.n, &rpt,
+			       &dl);
 	/* no v=TLSRPTv1 record at all is the same as none: a warning */
 	report_diags(c, A_TLSRPT, &dl, rc == MT_ENOTFOUND);
 	diag_free(&dl);
 	if (rc == MT_OK)
 		report(c, F_OK, A_TLSRPT, "tlsrpt-ok",
-		       "%s: %zu reporting address%s", name,
-		       rpt.n_rua, rpt.n_rua == 1 ? "" : "es");
+		       "%s: %zu reporting address%s", name, rpt.n_rua,
+		       rpt.n_rua == 1 ? "" : "es");
 	else if (rc == MT_ENOTFOUND)
-		report(c, F_WARN, A_TLSRPT, "tlsrpt-missing", "%s: no record "
+		report(c, F_WARN, A_TLSRPT, "tlsrpt-missing",
+		       "%s: no record "
 		       "starts with v=TLSRPTv1: you will not hear about "
-		       "delivery failures (RFC 8460)", name);
+		       "delivery failures (RFC 8460)",
+		       name);
 	else
-		report(c, F_ERROR, A_TLSRPT, "tlsrpt-invalid", "%s: not "
+		report(c, F_ERROR, A_TLSRPT, "tlsrpt-invalid",
+		       "%s: not "
 		       "exactly one valid v=TLSRPTv1 record: senders send no "
-		       "reports", name);
+		       "reports",
+		       name);
 	dns_txt_clear(&t);
 }
 
@@ -901,7 +947,7 @@ static void prom_print(struct check *c)
 
 int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	char (*domains)[DOMAIN_BUFSZ];
+	char(*domains)[DOMAIN_BUFSZ];
 	struct check c;
 	struct dns *d = NULL;
 	struct dns_opts o;
@@ -928,8 +974,10 @@ int cmd_check(int argc, char **argv, struct cmd_ctx *ctx)
 			break;
 		} else if (domain_normalise(argv[i], strlen(argv[i]),
 					    domains[nd]) != MT_OK) {
-			fprintf(stderr, "mtasts check: '%s' is not a valid "
-				"domain\n", argv[i]);
+			fprintf(stderr,
+				"mtasts check: '%s' is not a valid "
+				"domain\n",
+				argv[i]);
 			mem_free(domains);
 			return 2;
 		} else {

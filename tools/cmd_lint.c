@@ -35,7 +35,7 @@
 #include "txt.h"
 
 #define LINT_MX_MAX 64		/* --mx hosts per run */
-#define LINT_OUT_MAX (4u << 20)	/* JSON output cap */
+#define LINT_OUT_MAX (4u << 20) /* JSON output cap */
 
 enum lint_kind { LINT_POLICY, LINT_TXT, LINT_TLSRPT };
 
@@ -44,7 +44,7 @@ struct lint_opts {
 	int json;
 	const char *mx[LINT_MX_MAX];
 	int n_mx;
-	char **args;	/* FILE, or the records */
+	char **args; /* FILE, or the records */
 	int n_args;
 };
 
@@ -74,27 +74,33 @@ static int parse_args(int argc, char **argv, struct lint_opts *o)
 			o->json = 1;
 		} else if (strcmp(a, "--mx") == 0) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "mtasts lint: --mx needs a host\n");
+				fprintf(stderr,
+					"mtasts lint: --mx needs a host\n");
 				goto usage;
 			}
 			if (o->n_mx >= LINT_MX_MAX) {
-				fprintf(stderr, "mtasts lint: at most %d --mx\n",
+				fprintf(stderr,
+					"mtasts lint: at most %d --mx\n",
 					LINT_MX_MAX);
 				goto usage;
 			}
 			o->mx[o->n_mx++] = argv[++i];
-		} else if (strcmp(a, "--txt") == 0 || strcmp(a, "--tlsrpt") == 0) {
+		} else if (strcmp(a, "--txt") == 0 ||
+			   strcmp(a, "--tlsrpt") == 0) {
 			enum lint_kind k = a[2] == 't' && a[3] == 'x' ?
-						   LINT_TXT : LINT_TLSRPT;
+						   LINT_TXT :
+						   LINT_TLSRPT;
 
 			if (have_kind && o->kind != k) {
-				fprintf(stderr, "mtasts lint: --txt and --tlsrpt exclude each other\n");
+				fprintf(stderr,
+					"mtasts lint: --txt and --tlsrpt exclude each other\n");
 				goto usage;
 			}
 			o->kind = k;
 			have_kind = 1;
 		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "mtasts lint: unknown option '%s'\n", a);
+			fprintf(stderr, "mtasts lint: unknown option '%s'\n",
+				a);
 			goto usage;
 		} else {
 			break;
@@ -104,16 +110,19 @@ static int parse_args(int argc, char **argv, struct lint_opts *o)
 	o->n_args = argc - i;
 	if (o->kind == LINT_POLICY) {
 		if (o->n_args != 1) {
-			fprintf(stderr, "mtasts lint: one FILE (or - for standard input)\n");
+			fprintf(stderr,
+				"mtasts lint: one FILE (or - for standard input)\n");
 			goto usage;
 		}
 	} else {
 		if (o->n_mx > 0) {
-			fprintf(stderr, "mtasts lint: --mx applies to policy files only\n");
+			fprintf(stderr,
+				"mtasts lint: --mx applies to policy files only\n");
 			goto usage;
 		}
 		if (o->n_args < 1) {
-			fprintf(stderr, "mtasts lint: give at least one RECORD\n");
+			fprintf(stderr,
+				"mtasts lint: give at least one RECORD\n");
 			goto usage;
 		}
 	}
@@ -158,7 +167,8 @@ static int read_capped(const char *path, struct buf *b)
 		if (n == 0)
 			break;
 		if (buf_add(b, chunk, (size_t)n) != MT_OK) {
-			fprintf(stderr, "mtasts lint: %s: out of memory\n", path);
+			fprintf(stderr, "mtasts lint: %s: out of memory\n",
+				path);
 			rc = MT_EIO;
 			break;
 		}
@@ -257,8 +267,9 @@ static int lint_policy(const struct lint_opts *o)
 	if (in.len > POLICY_MAX_BYTES) {
 		/* RFC 8461 §3.3 lets senders cap the body; mtasts reads
 		 * 64 KiB and treats anything longer as no policy. */
-		diag_add(&d, DIAG_ERROR, "too-big", 0,
-			 "the policy is over 65536 bytes; senders refuse it (RFC 8461 §3.3)");
+		diag_add(
+			&d, DIAG_ERROR, "too-big", 0,
+			"the policy is over 65536 bytes; senders refuse it (RFC 8461 §3.3)");
 		rc = MT_ETOOBIG;
 	} else {
 		rc = policy_lint(in.data ? in.data : "", in.len, &p, &d);
@@ -281,7 +292,8 @@ static int lint_policy(const struct lint_opts *o)
 			json_key_int(&j, "max_age", p.max_age);
 			json_key(&j, "mx");
 			json_array_begin(&j);
-			while ((pat = policy_mx_next(p.mx, p.mx_len, &it)) != NULL)
+			while ((pat = policy_mx_next(p.mx, p.mx_len, &it)) !=
+			       NULL)
 				json_string(&j, pat);
 			json_array_end(&j);
 		}
@@ -291,9 +303,10 @@ static int lint_policy(const struct lint_opts *o)
 			json_key(&j, "mx_check");
 			json_object_begin(&j);
 			for (int i = 0; i < o->n_mx; i++)
-				if (!seen_before(o->mx, i))	/* one key each */
+				if (!seen_before(o->mx, i)) /* one key each */
 					json_key_bool(&j, o->mx[i],
-						      mx_covered(&p, valid, o->mx[i]));
+						      mx_covered(&p, valid,
+								 o->mx[i]));
 			json_object_end(&j);
 		}
 		if (json_end(&j, &out) != 0)
@@ -304,23 +317,26 @@ static int lint_policy(const struct lint_opts *o)
 			printf("%s: mx ", label);
 			print_clean(stdout, o->mx[i]);
 			printf(mx_covered(&p, valid, o->mx[i]) ?
-				       ": covered\n" : ": NOT covered\n");
+				       ": covered\n" :
+				       ": NOT covered\n");
 		}
 		if (valid && d.n_err > 0)
 			/* errors a sender skips over (policy_lint()) */
 			printf("%s: valid: mode %s, max_age %u, %u mx pattern%s; %zu error%s (senders leave out what %s), %zu warning%s\n",
-			       label, policy_mode_str(p.mode), (unsigned)p.max_age,
-			       (unsigned)p.n_mx, plural(p.n_mx), d.n_err,
-			       plural(d.n_err), d.n_err == 1 ? "it names" :
-			       "they name", d.n_warn, plural(d.n_warn));
+			       label, policy_mode_str(p.mode),
+			       (unsigned)p.max_age, (unsigned)p.n_mx,
+			       plural(p.n_mx), d.n_err, plural(d.n_err),
+			       d.n_err == 1 ? "it names" : "they name",
+			       d.n_warn, plural(d.n_warn));
 		else if (valid)
 			printf("%s: valid: mode %s, max_age %u, %u mx pattern%s; %zu warning%s\n",
-			       label, policy_mode_str(p.mode), (unsigned)p.max_age,
-			       (unsigned)p.n_mx, plural(p.n_mx), d.n_warn,
-			       plural(d.n_warn));
+			       label, policy_mode_str(p.mode),
+			       (unsigned)p.max_age, (unsigned)p.n_mx,
+			       plural(p.n_mx), d.n_warn, plural(d.n_warn));
 		else
-			printf("%s: invalid: %zu error%s, %zu warning%s\n", label,
-			       d.n_err, plural(d.n_err), d.n_warn, plural(d.n_warn));
+			printf("%s: invalid: %zu error%s, %zu warning%s\n",
+			       label, d.n_err, plural(d.n_err), d.n_warn,
+			       plural(d.n_warn));
 	}
 	ret = valid ? 0 : 1;
 out:
@@ -383,8 +399,8 @@ static int lint_txt(const struct lint_opts *o)
 	} else {
 		print_findings(label, &d);
 		if (valid && o->kind == LINT_TXT) {
-			printf("%s: valid: id %s; %zu warning%s\n", label, sts.id,
-			       d.n_warn, plural(d.n_warn));
+			printf("%s: valid: id %s; %zu warning%s\n", label,
+			       sts.id, d.n_warn, plural(d.n_warn));
 		} else if (valid) {
 			printf("%s: valid: %zu rua URI%s", label, rpt->n_rua,
 			       plural(rpt->n_rua));
@@ -392,10 +408,12 @@ static int lint_txt(const struct lint_opts *o)
 				printf(i ? ", " : " (");
 				print_clean(stdout, rpt->rua[i].uri);
 			}
-			printf("); %zu warning%s\n", d.n_warn, plural(d.n_warn));
+			printf("); %zu warning%s\n", d.n_warn,
+			       plural(d.n_warn));
 		} else {
-			printf("%s: invalid: %zu error%s, %zu warning%s\n", label,
-			       d.n_err, plural(d.n_err), d.n_warn, plural(d.n_warn));
+			printf("%s: invalid: %zu error%s, %zu warning%s\n",
+			       label, d.n_err, plural(d.n_err), d.n_warn,
+			       plural(d.n_warn));
 		}
 	}
 	ret = valid ? 0 : 1;
@@ -412,7 +430,7 @@ int cmd_lint(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct lint_opts o;
 
-	(void)ctx;	/* lint needs no configuration */
+	(void)ctx; /* lint needs no configuration */
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	if (o.kind == LINT_POLICY)

@@ -108,7 +108,8 @@ int cmd_query(int argc, char **argv, struct cmd_ctx *ctx)
 		else if (strcmp(argv[i], "--recheck") == 0)
 			flags |= ENGINE_RECHECK;
 		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "mtasts query: unknown option %s\n", argv[i]);
+			fprintf(stderr, "mtasts query: unknown option %s\n",
+				argv[i]);
 			cmd_usage(stderr, "query");
 			return 2;
 		} else
@@ -134,7 +135,8 @@ int cmd_query(int argc, char **argv, struct cmd_ctx *ctx)
 	}
 	rc = engine_policy(e, domain, flags, &pol);
 	if (rc == MT_EPARSE) {
-		fprintf(stderr, "mtasts query: '%s' is not a valid domain\n", domain);
+		fprintf(stderr, "mtasts query: '%s' is not a valid domain\n",
+			domain);
 		engine_destroy(e);
 		return 2;
 	}
@@ -163,18 +165,21 @@ int cmd_query(int argc, char **argv, struct cmd_ctx *ctx)
 		if (dns_create(&d, &o) != MT_OK ||
 		    dns_mx(d, domain, &mxs) != MT_OK ||
 		    mxs.status == DNS_TEMPFAIL) {
-			fprintf(stderr, "mtasts query: MX lookup for %s failed\n",
+			fprintf(stderr,
+				"mtasts query: MX lookup for %s failed\n",
 				domain);
 			status = 2;
 		} else if (mxs.status != DNS_ANSWER || mxs.n == 0) {
 			/* RFC 5321 §5.1: the implicit MX */
 			mxs.n = 1;
-			snprintf(mxs.host[0], sizeof(mxs.host[0]), "%s", domain);
+			snprintf(mxs.host[0], sizeof(mxs.host[0]), "%s",
+				 domain);
 		}
 		for (size_t k = 0; status == 0 && k < mxs.n; k++) {
 			struct engine_decision dec;
 
-			if (engine_decide(e, domain, &pol, mxs.host[k], &dec) != MT_OK)
+			if (engine_decide(e, domain, &pol, mxs.host[k], &dec) !=
+			    MT_OK)
 				continue;
 			if (json)
 				print_json(domain, mxs.host[k], &pol, &dec);
@@ -186,9 +191,12 @@ int cmd_query(int argc, char **argv, struct cmd_ctx *ctx)
 		for (i = first_mx; i < argc; i++) {
 			struct engine_decision dec;
 
-			if (engine_decide(e, domain, &pol, argv[i], &dec) != MT_OK) {
-				fprintf(stderr, "mtasts query: '%s' is not a valid "
-						"host name\n", argv[i]);
+			if (engine_decide(e, domain, &pol, argv[i], &dec) !=
+			    MT_OK) {
+				fprintf(stderr,
+					"mtasts query: '%s' is not a valid "
+					"host name\n",
+					argv[i]);
 				status = 2;
 				continue;
 			}
@@ -223,13 +231,14 @@ int cmd_refresh(int argc, char **argv, struct cmd_ctx *ctx)
 		return 2;
 	}
 	printf("renewed %u, checked %u, kept after a failure %u "
-	       "(mode none: %u)\n", n.renewed, n.checked, n.failed,
-	       n.failed_none);
+	       "(mode none: %u)\n",
+	       n.renewed, n.checked, n.failed, n.failed_none);
 	/* A failed refresh of a testing or enforce policy alerts the
 	 * administrator (cron mails stderr, systemd marks the unit failed);
 	 * one of mode none does not (RFC 8461 §3.3). */
 	if (n.failed)
-		fprintf(stderr, "mtasts refresh: %u polic%s could not be "
+		fprintf(stderr,
+			"mtasts refresh: %u polic%s could not be "
 			"refreshed and stay%s cached until it expires; see "
 			"the log (event=refresh result=failed-kept)\n",
 			n.failed, n.failed == 1 ? "y" : "ies",

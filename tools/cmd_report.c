@@ -59,7 +59,7 @@ static void print_event(void *ctx, const struct report_event *ev)
 		break;
 	case REPORT_EV_INVALID:
 		fprintf(stderr, "mtasts report: skipping a record with an "
-			"invalid domain\n");
+				"invalid domain\n");
 		break;
 	case REPORT_EV_BUSY:
 		printf("%s: being sent by %s\n", ev->domain, ev->detail);
@@ -73,7 +73,8 @@ static void print_event(void *ctx, const struct report_event *ev)
 		break;
 	case REPORT_EV_GIVEN_UP:
 		printf("%s: not delivered within 24 hours of the day's end, "
-		       "given up\n", ev->domain);
+		       "given up\n",
+		       ev->domain);
 		break;
 	}
 }
@@ -87,8 +88,10 @@ static void prune(const struct config *cfg, int64_t now, bool fleet)
 	int rc = report_prune(cfg, now, fleet, &removed, &kept);
 
 	if (rc != MT_OK)
-		fprintf(stderr, "mtasts report: %s: cannot remove old "
-			"results: %s\n", cfg->report_dir, mt_strerror(rc));
+		fprintf(stderr,
+			"mtasts report: %s: cannot remove old "
+			"results: %s\n",
+			cfg->report_dir, mt_strerror(rc));
 	if (removed > 0)
 		printf("removed %zu file%s of days past the retention\n",
 		       removed, removed == 1 ? "" : "s");
@@ -124,11 +127,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 /* The day: --day (a finished one, unless only looked at), else
  * yesterday. */
-static int pick_day(const char *arg, int64_t now, bool finished,
-		    int64_t *day)
+static int pick_day(const char *arg, int64_t now, bool finished, int64_t *day)
 {
 	if (arg == NULL) {
-		*day = (now / 86400 - 1) * 86400;	/* yesterday, UTC */
+		*day = (now / 86400 - 1) * 86400; /* yesterday, UTC */
 		return 0;
 	}
 	if (report_parse_day(arg, day) != MT_OK) {
@@ -138,8 +140,10 @@ static int pick_day(const char *arg, int64_t now, bool finished,
 	/* only a finished UTC day: a report of today would be partial,
 	 * and marked sent it would never be completed */
 	if (finished && *day + 86400 > now) {
-		fprintf(stderr, "mtasts report: %s has not ended yet (UTC): "
-			"only finished days are reported\n", arg);
+		fprintf(stderr,
+			"mtasts report: %s has not ended yet (UTC): "
+			"only finished days are reported\n",
+			arg);
 		return 2;
 	}
 	return 0;
@@ -170,7 +174,7 @@ static int send_reports(const struct config *cfg, const struct report_day *d,
 	 * file made by this command would belong to its user, not the MTA's) */
 	if (access(cfg->cache_path, F_OK) != 0 ||
 	    cache_open(&cache, cfg->cache_path, cfg->cache_size) != MT_OK)
-		cache = NULL;	/* reports without policy-string */
+		cache = NULL; /* reports without policy-string */
 	memset(&run, 0, sizeof(run));
 	run.cfg = cfg;
 	run.id = &id;
@@ -238,14 +242,17 @@ static void print_pushed(void *ctx, const struct fleet_pushed *p)
 	report_day_str(p->day, day);
 	if (p->rc == MT_OK)
 		printf("pushed %s as %s: %zu domain%s, ok=%" PRIu64
-		       " failed=%" PRIu64 "%s\n", day, fleet_host(f),
-		       p->domains, p->domains == 1 ? "" : "s", p->ok,
-		       p->failed, p->final ? " (final)" : "");
+		       " failed=%" PRIu64 "%s\n",
+		       day, fleet_host(f), p->domains,
+		       p->domains == 1 ? "" : "s", p->ok, p->failed,
+		       p->final ? " (final)" : "");
 	else
-		fprintf(stderr, "mtasts report: push of %s failed: %s; the "
+		fprintf(stderr,
+			"mtasts report: push of %s failed: %s; the "
 			"results stay here and the next run pushes them\n",
-			day, p->rc == MT_ETEMP ? fleet_error(f) :
-			mt_strerror(p->rc));
+			day,
+			p->rc == MT_ETEMP ? fleet_error(f) :
+					    mt_strerror(p->rc));
 }
 
 /* Push this host's counts: the exit status. */
@@ -254,10 +261,11 @@ static int push(struct fleet *f, int64_t now, bool verbose)
 	int rc = fleet_push(f, now, verbose ? print_pushed : NULL, f);
 
 	if (rc != MT_OK && !verbose)
-		fprintf(stderr, "mtasts report: push to %s failed: %s; the "
+		fprintf(stderr,
+			"mtasts report: push to %s failed: %s; the "
 			"results stay here and the next run pushes them\n",
-			fleet_where(f), rc == MT_ETEMP ? fleet_error(f) :
-			mt_strerror(rc));
+			fleet_where(f),
+			rc == MT_ETEMP ? fleet_error(f) : mt_strerror(rc));
 	return rc == MT_OK ? 0 : 1;
 }
 
@@ -288,36 +296,40 @@ static int report_fleet(const struct config *cfg, int64_t day, int64_t now,
 	}
 	rc = fleet_day_load(f, day, now, &fd);
 	if (rc != MT_OK) {
-		fprintf(stderr, "mtasts report: %s\n", rc == MT_ETEMP ?
-			fleet_error(f) : mt_strerror(rc));
+		fprintf(stderr, "mtasts report: %s\n",
+			rc == MT_ETEMP ? fleet_error(f) : mt_strerror(rc));
 		goto out;
 	}
 	n_missing = fleet_day_missing(&fd, missing, sizeof(missing));
 	if (n_missing > 0 && now < deadline && !dry) {
-		printf("%s: waiting for %s to push (until %02d:%02d UTC)\n",
-		       ds, missing, (int)(deadline % 86400 / 3600),
+		printf("%s: waiting for %s to push (until %02d:%02d UTC)\n", ds,
+		       missing, (int)(deadline % 86400 / 3600),
 		       (int)(deadline % 3600 / 60));
 		ret = 0;
 		goto out;
 	}
 	if (n_missing > 0) {
-		log_msg(LOG_LVL_WARN, "event=fleet-hosts-missing day=%s "
-			"hosts=\"%s\"", ds, missing);
+		log_msg(LOG_LVL_WARN,
+			"event=fleet-hosts-missing day=%s "
+			"hosts=\"%s\"",
+			ds, missing);
 		printf("%s: no final push from %s: the reports go out "
-		       "without their counts\n", ds, missing);
+		       "without their counts\n",
+		       ds, missing);
 	}
 	rc = report_day_create(&d, day);
 	if (rc == MT_OK)
 		rc = fleet_merge(f, &fd, d, &bad_hosts, &bad_lines);
 	if (rc != MT_OK) {
-		fprintf(stderr, "mtasts report: %s\n", rc == MT_ETEMP ?
-			fleet_error(f) : mt_strerror(rc));
+		fprintf(stderr, "mtasts report: %s\n",
+			rc == MT_ETEMP ? fleet_error(f) : mt_strerror(rc));
 		goto out;
 	}
 	if (bad_hosts > 0 || bad_lines > 0)
-		fprintf(stderr, "mtasts report: %s: counts of %zu host%s "
-			"unreadable, %zu line%s skipped\n", ds, bad_hosts,
-			bad_hosts == 1 ? "" : "s", bad_lines,
+		fprintf(stderr,
+			"mtasts report: %s: counts of %zu host%s "
+			"unreadable, %zu line%s skipped\n",
+			ds, bad_hosts, bad_hosts == 1 ? "" : "s", bad_lines,
 			bad_lines == 1 ? "" : "s");
 	if (report_day_n_domains(d) == 0) {
 		printf("no results recorded for that day\n");
@@ -354,7 +366,7 @@ static void count_outcome(void *ctx, const char *domain, const char *outcome)
 
 	report_day_totals(t->d, domain, &ok, &failed);
 	if (ok + failed == 0)
-		t->stale++;	/* a domain no host pushed (any more) */
+		t->stale++; /* a domain no host pushed (any more) */
 	else if (strcmp(outcome, "sent") == 0)
 		t->sent++;
 	else if (strcmp(outcome, "no-record") == 0)
@@ -386,8 +398,8 @@ static int print_pending(struct fleet *f, const struct report_day *d,
 		r = fleet_claim_holder(f, day, dom, holder, sizeof(holder));
 		if (r != MT_OK)
 			return r;
-		printf("pending: %s%s%s\n", dom, holder[0] ? " claimed-by=" :
-		       "", holder);
+		printf("pending: %s%s%s\n", dom,
+		       holder[0] ? " claimed-by=" : "", holder);
 	}
 	return MT_OK;
 }
@@ -426,8 +438,9 @@ static int status_fleet(const struct config *cfg, int64_t day, int64_t now)
 		}
 		iso_time(h->pushed_at, at);
 		printf("host: %s pushed=%s %s ok=%" PRIu64 " failed=%" PRIu64
-		       " domains=%zu\n", h->id, at, h->final ? "final" :
-		       "partial", h->ok, h->failed, h->domains);
+		       " domains=%zu\n",
+		       h->id, at, h->final ? "final" : "partial", h->ok,
+		       h->failed, h->domains);
 	}
 	report_day_totals(d, NULL, &ok, &failed);
 	printf("total: domains=%zu ok=%" PRIu64 " failed=%" PRIu64 "\n",
@@ -439,13 +452,12 @@ static int status_fleet(const struct config *cfg, int64_t day, int64_t now)
 		goto out;
 	done = t.sent + t.no_record + t.given_up + t.other;
 	printf("reports: sent=%zu no-record=%zu given-up=%zu pending=%zu\n",
-	       t.sent, t.no_record, t.given_up,
-	       report_day_n_domains(d) - done);
+	       t.sent, t.no_record, t.given_up, report_day_n_domains(d) - done);
 	rc = print_pending(f, d, day);
 out:
 	if (rc != MT_OK) {
-		fprintf(stderr, "mtasts report: %s\n", rc == MT_ETEMP ?
-			fleet_error(f) : mt_strerror(rc));
+		fprintf(stderr, "mtasts report: %s\n",
+			rc == MT_ETEMP ? fleet_error(f) : mt_strerror(rc));
 		ret = 1;
 	}
 	report_day_destroy(d);
@@ -478,8 +490,8 @@ static int status_local(const struct config *cfg, int64_t day)
 	n = report_day_n_domains(d);
 	report_day_totals(d, NULL, &ok, &failed);
 	printf("day: %s\nstore: local\n", ds);
-	printf("total: domains=%zu ok=%" PRIu64 " failed=%" PRIu64 "\n", n,
-	       ok, failed);
+	printf("total: domains=%zu ok=%" PRIu64 " failed=%" PRIu64 "\n", n, ok,
+	       failed);
 	for (size_t i = 0; i < n; i++)
 		done += m.get(m.ctx, report_day_domain(d, i), NULL) == 1;
 	printf("reports: done=%zu pending=%zu\n", done, n - done);

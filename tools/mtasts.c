@@ -36,15 +36,15 @@
 #include "mtasts_build.h"
 #include "status.h"
 
-#define CMD_CONFIG 0x1	/* reads the configuration (and acts as the MTA) */
+#define CMD_CONFIG 0x1 /* reads the configuration (and acts as the MTA) */
 
 static const struct command {
 	const char *name;
 	int (*fn)(int, char **, struct cmd_ctx *);
 	unsigned flags;
-	const char *synopsis;	/* lines after "mtasts [-c FILE] " */
-	const char *summary;	/* one line, for the command list */
-	const char *help;	/* options and exit status */
+	const char *synopsis; /* lines after "mtasts [-c FILE] " */
+	const char *summary;  /* one line, for the command list */
+	const char *help;     /* options and exit status */
 } commands[] = {
 	{ "lint", cmd_lint, 0,
 	  "lint [--json] [--mx HOST]... FILE|-\n"
@@ -98,8 +98,7 @@ static const struct command {
 	  "  --prometheus  stats as Prometheus text exposition\n"
 	  "Exit status: 0 done, 1 no cache file, DOMAIN not cached or a\n"
 	  "damaged slot, 2 error." },
-	{ "refresh", cmd_refresh, CMD_CONFIG,
-	  "refresh",
+	{ "refresh", cmd_refresh, CMD_CONFIG, "refresh",
 	  "renew cached policies before they expire (run by a timer)",
 	  "Renew the cached policies expiring within refresh_before and\n"
 	  "re-check the TXT ids falling due before the next run.\n"
@@ -169,13 +168,15 @@ static void usage(FILE *f)
 	for (size_t k = 0; k < N_COMMANDS; k++)
 		fprintf(f, "  %-9s %s\n", commands[k].name,
 			commands[k].summary);
-	fprintf(f, "options:\n"
-		   "  -c, --config FILE  configuration (default %s;\n"
-		   "                     without it, built-in defaults)\n"
-		   "  -v, --verbose      say which configuration and user "
-		   "are used\n"
-		   "'mtasts help COMMAND' or 'mtasts COMMAND --help' "
-		   "describes a command.\n", MTASTS_DEFAULT_CONF);
+	fprintf(f,
+		"options:\n"
+		"  -c, --config FILE  configuration (default %s;\n"
+		"                     without it, built-in defaults)\n"
+		"  -v, --verbose      say which configuration and user "
+		"are used\n"
+		"'mtasts help COMMAND' or 'mtasts COMMAND --help' "
+		"describes a command.\n",
+		MTASTS_DEFAULT_CONF);
 }
 
 static void help(FILE *f, const struct command *c)
@@ -209,8 +210,8 @@ static int load_config(struct cmd_ctx *ctx, int verbose)
 	if (path == NULL && stat(MTASTS_DEFAULT_CONF, &st) != 0 &&
 	    errno == ENOENT) {
 		rc = config_load(&ctx->cfg, NULL, err, sizeof(err));
-		ctx->config_name =
-			"built-in defaults (no " MTASTS_DEFAULT_CONF ")";
+		ctx->config_name = "built-in defaults (no " MTASTS_DEFAULT_CONF
+				   ")";
 	} else {
 		if (path == NULL)
 			path = MTASTS_DEFAULT_CONF;
@@ -245,7 +246,7 @@ static int become_state_owner(const struct config *cfg, int verbose)
 	snprintf(dir, sizeof(dir), "%s", cfg->cache_path);
 	slash = strrchr(dir, '/');
 	if (slash == NULL)
-		return 0;	/* config.c takes absolute paths only */
+		return 0; /* config.c takes absolute paths only */
 	if (slash == dir)
 		slash[1] = '\0';
 	else
@@ -262,13 +263,17 @@ static int become_state_owner(const struct config *cfg, int verbose)
 	pw = getpwuid(uid);
 	gid = pw ? pw->pw_gid : st.st_gid;
 	if (pw ? initgroups(pw->pw_name, gid) != 0 : setgroups(0, NULL) != 0) {
-		fprintf(stderr, "mtasts: cannot set the groups of uid %ld: "
-			"%s\n", (long)uid, strerror(errno));
+		fprintf(stderr,
+			"mtasts: cannot set the groups of uid %ld: "
+			"%s\n",
+			(long)uid, strerror(errno));
 		goto out;
 	}
 	if (setgid(gid) != 0 || setuid(uid) != 0) {
-		fprintf(stderr, "mtasts: cannot become uid %ld (owner of %s): "
-			"%s\n", (long)uid, dir, strerror(errno));
+		fprintf(stderr,
+			"mtasts: cannot become uid %ld (owner of %s): "
+			"%s\n",
+			(long)uid, dir, strerror(errno));
 		goto out;
 	}
 	if (setuid(0) == 0 || geteuid() == 0) {
@@ -276,15 +281,18 @@ static int become_state_owner(const struct config *cfg, int verbose)
 		goto out;
 	}
 	if (verbose)
-		fprintf(stderr, "mtasts: running as %s (uid %ld), the owner of "
-			"%s\n", pw ? pw->pw_name : "?", (long)uid, dir);
+		fprintf(stderr,
+			"mtasts: running as %s (uid %ld), the owner of "
+			"%s\n",
+			pw ? pw->pw_name : "?", (long)uid, dir);
 	/* The MTA refuses a cache file that is not its own: say so now,
 	 * with the way out, rather than "permission denied" later. */
 	if (lstat(cfg->cache_path, &st) == 0 && st.st_uid != uid)
-		fprintf(stderr, "mtasts: warning: %s belongs to uid %ld, not "
+		fprintf(stderr,
+			"mtasts: warning: %s belongs to uid %ld, not "
 			"to the owner of %s: the MTA cannot use it (remove it; "
-			"the MTA creates a new one)\n", cfg->cache_path,
-			(long)st.st_uid, dir);
+			"the MTA creates a new one)\n",
+			cfg->cache_path, (long)st.st_uid, dir);
 	rc = 0;
 out:
 	return rc;
@@ -298,7 +306,8 @@ int main(int argc, char **argv)
 
 	while (i < argc && argv[i][0] == '-') {
 		if ((strcmp(argv[i], "-c") == 0 ||
-		     strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+		     strcmp(argv[i], "--config") == 0) &&
+		    i + 1 < argc) {
 			ctx.config_path = argv[i + 1];
 			i += 2;
 		} else if (strcmp(argv[i], "-v") == 0 ||
@@ -330,8 +339,9 @@ int main(int argc, char **argv)
 		}
 		c = find_command(argv[i + 1]);
 		if (c == NULL || i + 2 < argc) {
-			fprintf(stderr, "mtasts: help: %s\n", c == NULL ?
-				"no such command" : "one COMMAND only");
+			fprintf(stderr, "mtasts: help: %s\n",
+				c == NULL ? "no such command" :
+					    "one COMMAND only");
 			usage(stderr);
 			return 2;
 		}
