@@ -436,13 +436,49 @@ static int parse_override(struct config *cfg, char *v, const char **why)
 	return 0;
 }
 
+/* The host of a URL at h: "[IPv6]", an IPv4 address or a domain name
+ * (normalised), into out; *rest is what follows it (":PORT", "/..." or
+ * ""). */
+static int url_host(const char *h, char out[DOMAIN_BUFSZ], const char **rest)
+{
+	char norm[DOMAIN_BUFSZ];
+	unsigned char a[16];
+	const char *end;
+	size_t hl;
+
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (end == NULL)
+			return MT_EPARSE;
+		hl = (size_t)(end - h - 1);
+		if (hl == 0 || hl >= DOMAIN_BUFSZ)
+			return MT_EPARSE;
+		memcpy(out, h + 1, hl);
+		out[hl] = '\0';
+		if (inet_pton(AF_INET6, out, a) != 1)
+			return MT_EPARSE;
+		*rest = end + 1;
+		return MT_OK;
+	}
+	hl = strcspn(h, ":/");
+	if (hl == 0 || hl >= DOMAIN_BUFSZ)
+		return MT_EPARSE;
+	memcpy(out, h, hl);
+	out[hl] = '\0';
+	if (inet_pton(AF_INET, out, a) != 1) {
+		if (domain_normalise(out, hl, norm) != MT_OK)
+			return MT_EPARSE;
+		memcpy(out, norm, strlen(norm) + 1);
+	}
+	*rest = h + hl;
+	return MT_OK;
+}
+
 int config_proxy_parse(const char *url, char *host, unsigned *port)
 {
 	static const char scheme[] = "http://";
-	const char *h, *end, *p;
-	char tmp[DOMAIN_BUFSZ], norm[DOMAIN_BUFSZ];
-	unsigned char a[16];
-	size_t hl;
+	const char *h, *p;
+	char tmp[DOMAIN_BUFSZ];
 	unsigned long v;
 	char *e;
 
@@ -451,34 +487,8 @@ int config_proxy_parse(const char *url, char *host, unsigned *port)
 	h = url + sizeof(scheme) - 1;
 	if (strpbrk(h, "@?#") != NULL)
 		return MT_EPARSE; /* no credentials, no query */
-	if (*h == '[') {
-		end = strchr(h, ']');
-		if (end == NULL || end[1] != ':')
-			return MT_EPARSE;
-		hl = (size_t)(end - h - 1);
-		if (hl == 0 || hl >= sizeof(tmp))
-			return MT_EPARSE;
-		memcpy(tmp, h + 1, hl);
-		tmp[hl] = '\0';
-		if (inet_pton(AF_INET6, tmp, a) != 1)
-			return MT_EPARSE;
-		p = end + 2;
-	} else {
-		end = strchr(h, ':');
-		if (end == NULL)
-			return MT_EPARSE; /* the port is required */
-		hl = (size_t)(end - h);
-		if (hl == 0 || hl >= sizeof(tmp))
-			return MT_EPARSE;
-		memcpy(tmp, h, hl);
-		tmp[hl] = '\0';
-		if (inet_pton(AF_INET, tmp, a) != 1) {
-			if (domain_normalise(tmp, hl, norm) != MT_OK)
-				return MT_EPARSE;
-			memcpy(tmp, norm, strlen(norm) + 1);
-		}
-		p = end + 1;
-	}
+	if (url_host(h, tmp, &p) != MT_OK || *p++ != ':')
+		return MT_EPARSE; /* the port is required */
 	if (!str_is_digit((unsigned char)*p))
 		return MT_EPARSE;
 	v = strtoul(p, &e, 10);
@@ -554,37 +564,12 @@ static int store_unix(const char *p, struct config_store_url *u)
 /* HOST[:PORT][/DB] after redis:// and the user information. */
 static int store_host(const char *h, struct config_store_url *u)
 {
-	char tmp[DOMAIN_BUFSZ], norm[DOMAIN_BUFSZ];
-	unsigned char a[16];
-	const char *end, *p;
+	char tmp[DOMAIN_BUFSZ];
+	const char *p;
 	unsigned long v;
-	size_t hl;
 
-	if (*h == '[') {
-		end = strchr(h, ']');
-		if (end == NULL)
-			return MT_EPARSE;
-		hl = (size_t)(end - h - 1);
-		if (hl == 0 || hl >= sizeof(tmp))
-			return MT_EPARSE;
-		memcpy(tmp, h + 1, hl);
-		tmp[hl] = '\0';
-		if (inet_pton(AF_INET6, tmp, a) != 1)
-			return MT_EPARSE;
-		p = end + 1;
-	} else {
-		hl = strcspn(h, ":/");
-		if (hl == 0 || hl >= sizeof(tmp))
-			return MT_EPARSE;
-		memcpy(tmp, h, hl);
-		tmp[hl] = '\0';
-		if (inet_pton(AF_INET, tmp, a) != 1) {
-			if (domain_normalise(tmp, hl, norm) != MT_OK)
-				return MT_EPARSE;
-			memcpy(tmp, norm, strlen(norm) + 1);
-		}
-		p = h + hl;
-	}
+	if (url_host(h, tmp, &p) != MT_OK)
+		return MT_EPARSE;
 	if (*p == ':') {
 		if (store_number(p + 1, 65535, &v, &p) != MT_OK || v == 0)
 			return MT_EPARSE;

@@ -477,6 +477,20 @@ static int txt_versioned(const unsigned char *rd, size_t rdlen)
 	return rdlen >= 3 && rd[0] >= 2 && rd[1] == 'v' && rd[2] == '=';
 }
 
+/* resolve() for one record set: its status (DNS_TEMPFAIL on an error) and
+ * DNSSEC state into the answer's fields. */
+static int lookup(struct dns *d, const char *name, int type,
+		  struct ub_result **r, enum dns_status *st, enum dns_sec *sec)
+{
+	int rc = resolve(d, name, type, r, st);
+
+	if (rc == MT_OK)
+		*sec = sec_of(*r);
+	else
+		*st = DNS_TEMPFAIL;
+	return rc;
+}
+
 int dns_txt_from_rdata(char *const *data, const int *len, struct dns_txt *out)
 {
 	char *tmp;
@@ -531,19 +545,14 @@ out:
 int dns_txt(struct dns *d, const char *name, struct dns_txt *out)
 {
 	struct ub_result *r = NULL;
-	enum dns_status st;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->status = DNS_TEMPFAIL;
 	if (d == NULL || name == NULL)
 		return MT_EINVAL;
-	rc = resolve(d, name, RR_TYPE_TXT, &r, &st);
-	if (rc != MT_OK)
-		goto out;
-	out->status = st;
-	out->sec = sec_of(r);
-	if (st != DNS_ANSWER)
+	rc = lookup(d, name, RR_TYPE_TXT, &r, &out->status, &out->sec);
+	if (rc != MT_OK || out->status != DNS_ANSWER)
 		goto out;
 	rc = dns_txt_from_rdata(r->data, r->len, out);
 	if (rc == MT_OK && out->n == 0)
@@ -603,19 +612,14 @@ int dns_mx_rdata(const unsigned char *rd, size_t len, uint16_t *pref,
 int dns_mx(struct dns *d, const char *name, struct dns_mx *out)
 {
 	struct ub_result *r = NULL;
-	enum dns_status st;
 	int rc, i;
 
 	memset(out, 0, sizeof(*out));
 	out->status = DNS_TEMPFAIL;
 	if (d == NULL || name == NULL)
 		return MT_EINVAL;
-	rc = resolve(d, name, RR_TYPE_MX, &r, &st);
-	if (rc != MT_OK)
-		goto out;
-	out->status = st;
-	out->sec = sec_of(r);
-	if (st != DNS_ANSWER)
+	rc = lookup(d, name, RR_TYPE_MX, &r, &out->status, &out->sec);
+	if (rc != MT_OK || out->status != DNS_ANSWER)
 		goto out;
 	for (i = 0; r->data[i] != NULL && out->n < DNS_MAX_RECORDS; i++) {
 		const unsigned char *rd = (const unsigned char *)r->data[i];
@@ -636,7 +640,6 @@ int dns_tlsa(struct dns *d, const char *host, unsigned port,
 	     struct dns_tlsa *out)
 {
 	struct ub_result *r = NULL;
-	enum dns_status st;
 	char name[DOMAIN_BUFSZ + 16];
 	int rc, i;
 
@@ -648,12 +651,10 @@ int dns_tlsa(struct dns *d, const char *host, unsigned port,
 	if ((size_t)snprintf(name, sizeof(name), "_%u._tcp.%s", port, host) >
 	    DOMAIN_MAX)
 		return MT_EINVAL;
-	rc = resolve(d, name, RR_TYPE_TLSA, &r, &st);
+	rc = lookup(d, name, RR_TYPE_TLSA, &r, &out->status, &out->sec);
 	if (rc != MT_OK)
 		goto out;
-	out->status = st;
-	out->sec = sec_of(r);
-	if (st == DNS_ANSWER)
+	if (out->status == DNS_ANSWER)
 		for (i = 0; r->data[i] != NULL; i++)
 			out->n++;
 out:
