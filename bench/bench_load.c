@@ -10,7 +10,8 @@
  *
  * usage: bench_load MODULE CONFIG DOMAIN MX [RUNS]
  * The domain must be cached (bench_seed does it); prints p50/p90/p99 in
- * microseconds.  This process links libc and libdl alone.
+ * microseconds of each phase and of the whole, three rounds.  This process
+ * links libc and libdl alone.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -22,7 +23,14 @@
 #include "../plugin/mtasts.h"
 #include "bench_util.h"
 
-/* One fresh process: load, open, decide, close; the time in ns to fd. */
+/* The phases of one fresh process, in ns. */
+enum { PH_DLOPEN, PH_OPEN, PH_DECIDE, PH_CLOSE, PH_TOTAL, PH_N };
+
+static const char *const phase_names[PH_N] = {
+	"dlopen", "mtasts_open", "mtasts_decide", "mtasts_close", "total",
+};
+
+/* One fresh process: load, open, decide, close; the phase times to fd. */
 static int one(const char *module, const char *conf, const char *dom,
 	       const char *mx, int with_net, int fd)
 {
@@ -32,16 +40,12 @@ static int one(const char *module, const char *conf, const char *dom,
 	void (*cl)(struct mtasts *);
 	struct mtasts_decision d;
 	struct mtasts *h = NULL;
-	double t0 = now_ns(), t;
-	void *so = dlopen(module, RTLD_NOW | RTLD_LOCAL);
+	double t[PH_N + 1], ph[PH_N];
+	void *so;
 
+	t[0] = now_ns();
+	so = dlopen(module, RTLD_NOW | RTLD_LOCAL);
 	if (so == NULL)
-		return 1;
-	*(void **)&op = dlsym(so, "mtasts_open");
-	*(void **)&dec = dlsym(so, "mtasts_decide");
-	*(void **)&cl = dlsym(so, "mtasts_close");
-	if (op(&h, conf) != MTASTS_OK || dec(h, dom, mx, &d) != MTASTS_OK ||
-	    d.verdict != MTASTS_VERDICT_REQUIRE_TLS)
 		return 1;
 	if (with_net) {
 		char path[4096];
@@ -53,40 +57,63 @@ static int one(const char *module, const char *conf, const char *dom,
 		if (dlopen(path, RTLD_NOW | RTLD_LOCAL) == NULL)
 			return 1;
 	}
+	*(void **)&op = dlsym(so, "mtasts_open");
+	*(void **)&dec = dlsym(so, "mtasts_decide");
+	*(void **)&cl = dlsym(so, "mtasts_close");
+	t[1] = now_ns();
+	if (op(&h, conf) != MTASTS_OK)
+		return 1;
+	t[2] = now_ns();
+	if (dec(h, dom, mx, &d) != MTASTS_OK ||
+	    d.verdict != MTASTS_VERDICT_REQUIRE_TLS)
+		return 1;
+	t[3] = now_ns();
 	cl(h);
-	t = now_ns() - t0;
-	return write(fd, &t, sizeof(t)) == sizeof(t) ? 0 : 1;
+	t[4] = now_ns();
+	for (int i = 0; i < PH_TOTAL; i++)
+		ph[i] = t[i + 1] - t[i];
+	ph[PH_TOTAL] = t[4] - t[0];
+	return write(fd, ph, sizeof(ph)) == sizeof(ph) ? 0 : 1;
 }
 
 static void series(const char *label, const char *module, const char *conf,
 		   const char *dom, const char *mx, int with_net, int runs)
 {
-	double *v = calloc((size_t)runs, sizeof(double));
+	double *v[PH_N];
 	int p[2], got = 0, status;
 
-	if (v == NULL || pipe(p) != 0)
+	for (int k = 0; k < PH_N; k++)
+		if ((v[k] = calloc((size_t)runs, sizeof(double))) == NULL)
+			exit(1);
+	if (pipe(p) != 0)
 		exit(1);
 	for (int i = 0; i < runs; i++) {
+		double ph[PH_N];
 		pid_t pid = fork();
 
 		if (pid == 0)
 			_exit(one(module, conf, dom, mx, with_net, p[1]));
 		waitpid(pid, &status, 0);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-		    read(p[0], &v[got], sizeof(v[got])) == sizeof(v[got]))
+		    read(p[0], ph, sizeof(ph)) == sizeof(ph)) {
+			for (int k = 0; k < PH_N; k++)
+				v[k][got] = ph[k];
 			got++;
+		}
 	}
-	qsort(v, (size_t)got, sizeof(double), cmp_d);
-	if (got == 0) {
-		printf("%-40s failed\n", label);
-	} else {
-		printf("%-40s runs %d  p50 %8.1f us  p90 %8.1f us  "
-		       "p99 %8.1f us\n", label, got, v[got / 2] / 1e3,
-		       v[got * 9 / 10] / 1e3, v[got * 99 / 100] / 1e3);
+	printf("%s (%d runs)\n", label, got);
+	for (int k = 0; k < PH_N && got > 0; k++) {
+		qsort(v[k], (size_t)got, sizeof(double), cmp_d);
+		printf("  %-14s p50 %8.1f us  p90 %8.1f us  p99 %8.1f us\n",
+		       phase_names[k], v[k][got / 2] / 1e3,
+		       v[k][got * 9 / 10] / 1e3, v[k][got * 99 / 100] / 1e3);
 	}
+	if (got == 0)
+		printf("  failed\n");
 	close(p[0]);
 	close(p[1]);
-	free(v);
+	for (int k = 0; k < PH_N; k++)
+		free(v[k]);
 }
 
 int main(int argc, char **argv)
@@ -100,9 +127,9 @@ int main(int argc, char **argv)
 	}
 	runs = argc > 5 ? atoi(argv[5]) : 500;
 	for (int round = 0; round < 3; round++) {
-		series("mtasts.so: load+open+decide+close", argv[1], argv[2],
-		       argv[3], argv[4], 0, runs);
-		series("... and the network half loaded too", argv[1],
+		series("mtasts.so: load, open, decide, close", argv[1],
+		       argv[2], argv[3], argv[4], 0, runs);
+		series("the same with the network half loaded too", argv[1],
 		       argv[2], argv[3], argv[4], 1, runs / 5);
 	}
 	return 0;
