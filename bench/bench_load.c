@@ -8,10 +8,11 @@
  * module as a whole cost before it was split), which happens only when
  * the cache cannot answer.
  *
- * usage: bench_load MODULE CONFIG DOMAIN MX [RUNS]
+ * usage: bench_load MODULE CONFIG DOMAIN MX [RUNS [EMPTY_MODULE]]
  * The domain must be cached (bench_seed does it); prints p50/p90/p99 in
  * microseconds of each phase and of the whole, three rounds.  This process
- * links libc and libdl alone.
+ * links libc and libdl alone.  EMPTY_MODULE (empty_module.so) gives the
+ * floor: what dlopen() of a module that does nothing costs here.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -61,6 +62,12 @@ static int one(const char *module, const char *conf, const char *dom,
 	*(void **)&dec = dlsym(so, "mtasts_decide");
 	*(void **)&cl = dlsym(so, "mtasts_close");
 	t[1] = now_ns();
+	if (op == NULL) { /* the empty module: dlopen alone */
+		for (int i = 0; i < PH_N; i++)
+			ph[i] = 0;
+		ph[PH_DLOPEN] = ph[PH_TOTAL] = t[1] - t[0];
+		return write(fd, ph, sizeof(ph)) == sizeof(ph) ? 0 : 1;
+	}
 	if (op(&h, conf) != MTASTS_OK)
 		return 1;
 	t[2] = now_ns();
@@ -122,11 +129,14 @@ int main(int argc, char **argv)
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: bench_load MODULE CONFIG DOMAIN MX "
-			"[RUNS]\n");
+			"[RUNS [EMPTY_MODULE]]\n");
 		return 2;
 	}
 	runs = argc > 5 ? atoi(argv[5]) : 500;
 	for (int round = 0; round < 3; round++) {
+		if (argc > 6)
+			series("an empty module: dlopen alone (the floor)",
+			       argv[6], argv[2], argv[3], argv[4], 0, runs);
 		series("mtasts.so: load, open, decide, close", argv[1],
 		       argv[2], argv[3], argv[4], 0, runs);
 		series("the same with the network half loaded too", argv[1],

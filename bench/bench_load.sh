@@ -16,4 +16,4 @@ echo "module $B/plugin/mtasts.so, $(nproc) cores, $RUNS runs a round," \
 echo "libraries: mtasts.so $(ldd "$B/plugin/mtasts.so" | grep -c '=>')," \
 	"mtasts-net.so $(ldd "$B/plugin/mtasts-net.so" | grep -c '=>')"
 "$B/bench/bench_load" "$B/plugin/mtasts.so" "$T/mtasts.conf" \
-	enforce.example mx.enforce.example "$RUNS"
+	enforce.example mx.enforce.example "$RUNS" "$B/bench/libempty_module.so"

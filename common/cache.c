@@ -57,7 +57,10 @@
  * Hashing.  SipHash-2-4 of the normalised domain with a 128-bit key drawn
  * from getrandom() when the file is created, so a sender cannot choose
  * domain names that collide (hash flooding).  Open addressing, linear
- * probing over at most CACHE_PROBE_MAX slots from the home slot.  Slot
+ * probing over at most CACHE_PROBE_MAX slots from the home slot (128: at
+ * the default size limit, 1 GiB, a million enforce policies fit without
+ * a full window; with 64 a few were refused; the window is part of the
+ * layout descriptor, so readers and writers always agree on it).  Slot
  * states: FREE (never used: ends a probe), TOMB (deleted: probing
  * continues, reusable), USED.  Invariant kept by writers: a domain has at
  * most one slot, in its probe window, before any FREE slot.
@@ -173,7 +176,7 @@
 #define CACHE_MX_MAX ((uint32_t)POLICY_MX_BLOB_MAX)
 #define CACHE_EXT_MAX ((CACHE_MX_MAX + CACHE_CHUNK_DATA - 1) / CACHE_CHUNK_DATA)
 #define CACHE_RESERVE CACHE_EXT_MAX /* free chunks kept for updates */
-#define CACHE_PROBE_MAX 64u
+#define CACHE_PROBE_MAX 128u
 #define CACHE_SPIN 200 /* lock-free tries before the locked read */
 #define CACHE_LOCK_MS 2000
 #define CACHE_MIN_SLOTS 64u
@@ -195,7 +198,8 @@ struct cache_hdr {
 	uint32_t ch_chunk_size;
 	uint32_t ch_nslots;
 	uint32_t ch_nchunks;
-	uint32_t ch_pad0[2];
+	uint32_t ch_probe_max; /* CACHE_PROBE_MAX of the writers */
+	uint32_t ch_pad0;
 	uint64_t ch_slots_off;
 	uint64_t ch_cmap_off;
 	uint64_t ch_chunks_off;
@@ -547,6 +551,7 @@ static void hdr_fill(struct cache_hdr *h, const struct layout *l,
 	h->ch_slot_size = CACHE_SLOT_SIZE;
 	h->ch_slot_fixed = CACHE_SLOT_FIXED;
 	h->ch_chunk_size = CACHE_CHUNK;
+	h->ch_probe_max = CACHE_PROBE_MAX;
 	h->ch_nslots = l->nslots;
 	h->ch_nchunks = l->nchunks;
 	h->ch_slots_off = CACHE_SLOTS_OFF;
@@ -593,6 +598,7 @@ static enum hdr_verdict hdr_check(const struct cache_hdr *h, size_t size,
 		 h->ch_slot_size != CACHE_SLOT_SIZE ||
 		 h->ch_slot_fixed != CACHE_SLOT_FIXED ||
 		 h->ch_chunk_size != CACHE_CHUNK ||
+		 h->ch_probe_max != CACHE_PROBE_MAX ||
 		 h->ch_slots_off != CACHE_SLOTS_OFF)
 		*why = "layout descriptor";
 	else if (h->ch_nslots < CACHE_MIN_SLOTS ||
