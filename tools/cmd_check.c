@@ -341,7 +341,8 @@ static int check_policy(struct check *c, struct dns *d, const char *domain,
 		       "the policy",
 		       domain, until, (long long)days, days == 1 ? "" : "s");
 	diag_init(&dl);
-	rc = policy_parse(fr.body, fr.body_len, pol, &dl);
+	/* the publisher's view: a pattern senders leave out is an error */
+	rc = policy_lint(fr.body, fr.body_len, pol, &dl);
 	report_diags(c, A_POLICY, &dl, 0);
 	diag_free(&dl);
 	fetch_result_clear(&fr);

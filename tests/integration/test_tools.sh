@@ -122,6 +122,12 @@ rr '_smtp._tls.testing.test. 300 IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@testing.t
 r=$(ck testing.test)
 check "check testing.test (testing mode, MX not covered): warning, exit 3" \
 	"exit=3 true 0 1 info:policy:policy-testing warning:mx:mx-uncovered" "$r"
+# a pattern no MX host name can match (an IP address): senders leave it
+# out and apply the rest (the MX is covered); for the publisher an error
+set_policy uncovered.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx.other.test\nmx: 192.0.2.1\nmax_age: 86400\n')"
+r=$(ck uncovered.test)
+check "check uncovered.test (an IP address as mx pattern): error, exit 1" \
+	"exit=1 false 1 0 error:policy:mx-ip-literal" "$r"
 
 # no _smtp._tls record: a warning, nothing else
 set_policy norpt.test "$(printf 'version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 86400\n')"
