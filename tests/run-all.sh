@@ -91,10 +91,10 @@ if [ -d build-ci ]; then
 	rm -f build-ci/meson-logs/testlog-valgrind*.json
 	meson test -C build-ci --suite unit --no-rebuild --num-processes 2 \
 		--logbase testlog-valgrind \
-		--wrap='valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet' \
+		--wrap='env MTASTS_TEST_VALGRIND=1 valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet' \
 		>/dev/null 2>&1
 	mkdir -p build-vg/meson-logs
-	# meson names the log after the wrapper too: testlog-valgrind-valgrind.json
+	# meson names the log after the wrapper too: testlog-valgrind-env.json
 	cat build-ci/meson-logs/testlog-valgrind*.json >build-vg/meson-logs/testlog.json 2>/dev/null
 	count build-vg "valgrind, unit suite"
 fi

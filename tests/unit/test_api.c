@@ -752,9 +752,15 @@ static void t_many_opens(void)
 	/* the adapter's own handle is open in both counts */
 	CU_ASSERT_EQUAL(fds1, fds0);
 #ifndef UNDER_ASAN
-	if (rss1 - rss0 >= 1024)
-		fprintf(stderr, "\n  rss %ld -> %ld kB\n", rss0, rss1);
-	CU_ASSERT(rss1 - rss0 < 1024);
+	/* Under valgrind (run-all.sh sets MTASTS_TEST_VALGRIND) the RSS says
+	 * nothing: freed blocks wait in valgrind's 20 MB quarantine and its
+	 * allocator fragments; there its leak check (definite leaks are
+	 * errors) is the memory assertion of this loop. */
+	if (getenv("MTASTS_TEST_VALGRIND") == NULL) {
+		if (rss1 - rss0 >= 1024)
+			fprintf(stderr, "\n  rss %ld -> %ld kB\n", rss0, rss1);
+		CU_ASSERT(rss1 - rss0 < 1024);
+	}
 #else
 	(void)rss0;
 	(void)rss1;
