@@ -23,27 +23,11 @@ for c in exim4 swaks runuser dig gnutls-cli; do
 	command -v $c >/dev/null || { echo "dane.sh: missing $c (tools/install-deps.sh)"; exit 1; }
 done
 . "$HERE/../lib.sh"
-export MTASTS_SRC=$SRC
-export WORLD_EXTRA_ZONE="$HERE/world.zone $HERE/dane/world.zone"
-export WORLD_EXTRA_POLICIES="$HERE/policies $HERE/dane/policies"
-export WORLD_MX_NAMES="mx1.example.test mx2.example.test mx3.example.test mx4.example.test mx5.example.test mxc.example.test mx.other.test"
-export WORLD_EXTRA_DNSSEC=$HERE/dane/dane.test
-# the certificates of dane.test's MX hosts (its table), made before the
-# zone is signed: its TLSA records carry their keys' digests
-export WORLD_EXTRA_CERTS="dane-ee:self:mxee.dane.test dane-bad:ca:mxbad.dane.test
- dane-bogus:ca:mxbogus.dane.test dane-pkix:ca:mxpkix.dane.test
- dane-ta:otherca:mxta.dane.test dane-self:self:mxself.dane.test"
-export WORLD_HOOK_START="$HERE/hook-start.sh $HERE/dane/hook.sh"
+. "$HERE/suite.sh"
+exim_world_env dane
 TW=${TW:-/tmp/mtasts-dane-$$}
 export TW
-mkdir -p "$TW.so"
-install -m 644 "$MTASTS_SO" "$TW.so/mtasts.so"
-install -m 644 "$(dirname "$MTASTS_SO")/mtasts-net.so" "$TW.so/mtasts-net.so"
-chmod 755 "$TW.so"
-export MTASTS_SO=$TW.so/mtasts.so
-trap 'world_down; rm -rf "$TW.so"' EXIT
-world_up dane >/dev/null || { echo "dane.sh: world did not start"; exit 1; }
-trap 'world_down; rm -rf "$TW.so"' EXIT
+exim_world_up dane.sh dane
 
 E=$TW/exim
 LOG=$E/send/log/mainlog

@@ -53,27 +53,11 @@ host_state() {
 STATE_BEFORE=$(host_state)
 
 . "$HERE/../lib.sh"
-export MTASTS_SRC=$SRC
-export WORLD_EXTRA_ZONE="$HERE/world.zone $HERE/dane/world.zone"
-export WORLD_EXTRA_POLICIES="$HERE/policies $HERE/dane/policies"
-export WORLD_MX_NAMES="mx1.example.test mx2.example.test mx3.example.test mx4.example.test mx5.example.test mxc.example.test mx.other.test"
-# the DNSSEC-signed zone and MX hosts of dane.sh (dane/dane.test has them)
-export WORLD_EXTRA_DNSSEC=$HERE/dane/dane.test
-export WORLD_EXTRA_CERTS="dane-ee:self:mxee.dane.test dane-bad:ca:mxbad.dane.test
- dane-bogus:ca:mxbogus.dane.test dane-pkix:ca:mxpkix.dane.test
- dane-ta:otherca:mxta.dane.test dane-self:self:mxself.dane.test"
-export WORLD_HOOK_START="$HERE/hook-start.sh $HERE/dane/hook.sh"
+. "$HERE/suite.sh"
+exim_world_env dane
 TW=${TW:-/tmp/mtasts-debian-$$}
 export TW
-mkdir -p "$TW.so"
-install -m 644 "$MTASTS_SO" "$TW.so/mtasts.so"
-# the network half, loaded by mtasts.so from its own directory
-install -m 644 "$(dirname "$MTASTS_SO")/mtasts-net.so" "$TW.so/mtasts-net.so"
-chmod 755 "$TW.so"
-export MTASTS_SO=$TW.so/mtasts.so
-trap 'world_down; rm -rf "$TW.so"' EXIT
-world_up exim >/dev/null || { echo "debian.sh: world did not start"; exit 1; }
-trap 'world_down; rm -rf "$TW.so"' EXIT
+exim_world_up debian.sh exim
 
 E=$TW/exim
 D=$TW/debian

@@ -20,22 +20,11 @@ done
 # The module is loaded by Exim's delivery processes (Debian-exim): install a
 # private copy they can read.
 . "$HERE/../lib.sh"
-export MTASTS_SRC=$SRC
-export WORLD_EXTRA_ZONE=$HERE/world.zone
-export WORLD_EXTRA_POLICIES=$HERE/policies
-export WORLD_MX_NAMES="mx1.example.test mx2.example.test mx3.example.test mx4.example.test mx5.example.test mxc.example.test mx.other.test"
-export WORLD_HOOK_START=$HERE/hook-start.sh
+. "$HERE/suite.sh"
+exim_world_env
 TW=${TW:-/tmp/mtasts-exim-$$}
 export TW
-mkdir -p "$TW.so"
-install -m 644 "$MTASTS_SO" "$TW.so/mtasts.so"
-# the network half, loaded by mtasts.so from its own directory
-install -m 644 "$(dirname "$MTASTS_SO")/mtasts-net.so" "$TW.so/mtasts-net.so"
-chmod 755 "$TW.so"
-export MTASTS_SO=$TW.so/mtasts.so
-trap 'world_down; rm -rf "$TW.so"' EXIT
-world_up exim >/dev/null || { echo "e2e.sh: world did not start"; exit 1; }
-trap 'world_down; rm -rf "$TW.so"' EXIT
+exim_world_up e2e.sh exim
 
 E=$TW/exim
 LOG=$E/send/log/mainlog
