@@ -86,9 +86,9 @@ static void stats(const char *what, double *v, unsigned n)
 int main(int argc, char **argv)
 {
 	const char *url = argc > 1 ? argv[1] : NULL;
-	unsigned domains = argc > 2 ? (unsigned)atoi(argv[2]) : 10000;
-	unsigned hosts = argc > 3 ? (unsigned)atoi(argv[3]) : 10;
-	unsigned rounds = argc > 4 ? (unsigned)atoi(argv[4]) : 5;
+	unsigned domains = bench_count(argc > 2 ? argv[2] : NULL, 10000);
+	unsigned hosts = bench_count(argc > 3 ? argv[3] : NULL, 10);
+	unsigned rounds = bench_count(argc > 4 ? argv[4] : NULL, 5);
 	int64_t now = clock_now(), day = (now / 86400 - 1) * 86400;
 	struct config *cfg;
 	struct fleet *f;

@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 			"[RUNS [EMPTY_MODULE]]\n");
 		return 2;
 	}
-	runs = argc > 5 ? atoi(argv[5]) : 500;
+	runs = (int)bench_count(argc > 5 ? argv[5] : NULL, 500);
 	for (int round = 0; round < 3; round++) {
 		if (argc > 6)
 			series("an empty module: dlopen alone (the floor)",
