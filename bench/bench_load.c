@@ -111,6 +111,8 @@ static void series(const char *label, const char *module, const char *conf,
 	printf("%s (%d runs)\n", label, got);
 	for (int k = 0; k < PH_N && got > 0; k++) {
 		qsort(v[k], (size_t)got, sizeof(double), cmp_d);
+		if (v[k][got - 1] == 0)
+			continue; /* a phase the series does not have */
 		printf("  %-14s p50 %8.1f us  p90 %8.1f us  p99 %8.1f us\n",
 		       phase_names[k], v[k][got / 2] / 1e3,
 		       v[k][got * 9 / 10] / 1e3, v[k][got * 99 / 100] / 1e3);
